@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memmirror.h - memory mirroring for Linux: the same pages at several
+ * virtual addresses of a process, on every kernel.
+ *
+ * Conventions:
+ *  - functions returning int return 0 (or a non-negative value) on success
+ *    and -errno on failure;
+ *  - functions returning a pointer return NULL and set errno on failure;
+ *  - after any failure, mmr_last_error() (thread-local) describes what
+ *    failed, why, and what to do about it.
+ *
+ * ALIASING WARNING: C compilers assume that two different addresses never
+ * hold the same byte. Writing through one view and reading the same bytes
+ * through another view in the same thread needs a compiler barrier between
+ * the two accesses (mmr_barrier()), or volatile/atomic accesses; without it
+ * GCC at -O2 may return a stale value. Across threads, the usual atomics
+ * already order the accesses.
+ */
+#ifndef MEMMIRROR_H
+#define MEMMIRROR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define MMR_VERSION_MAJOR 0
+#define MMR_VERSION_MINOR 1
+#define MMR_VERSION_PATCH 0
+#define MMR_VERSION_STRING "0.1.0"
+
+/* Compiler barrier: use between a store through one view and a load of the
+ * same bytes through another view in the same thread. */
+#define mmr_barrier() __asm__ __volatile__("" ::: "memory")
+
+/* Backends: the mechanism that creates the shared object and its views. */
+enum mmr_backend {
+	MMR_BACKEND_AUTO = 0,	/* best that works here (or $MMR_BACKEND) */
+	MMR_BACKEND_MEMFD,	/* memfd_create (3.17+), hugetlb with 4.14+ */
+	MMR_BACKEND_MREMAP,	/* MAP_SHARED|MAP_ANONYMOUS + mremap(old_size=0) */
+	MMR_BACKEND_SYSV,	/* shmget/shmat, IPC_RMID at once */
+	MMR_BACKEND_POSIX,	/* shm_open + shm_unlink */
+	MMR_BACKEND_HUGETLBFS,	/* unlinked file on a mounted hugetlbfs */
+	MMR_BACKEND_NATIVE,	/* the kernel's mremap(MREMAP_MIRROR) */
+	MMR_BACKEND_COUNT
+};
+
+/* Flags for mmr_region_create(), mmr_view(), mmr_mirror() and friends. The
+ * low four bits of a create flag word hold an enum mmr_backend. */
+#define MMR_BACKEND_MASK	0x0000000fu
+#define MMR_HUGE_2MB		0x00000010u /* 2 MiB hugetlb pages, or fail */
+#define MMR_HUGE_1GB		0x00000020u /* 1 GiB hugetlb pages, or fail */
+#define MMR_HUGE		0x00000040u /* best hugetlb size, else THP,
+					     * else base pages: see page_size */
+#define MMR_THP			0x00000080u /* shmem transparent huge pages */
+#define MMR_POPULATE		0x00000100u /* prefault now */
+#define MMR_FIXED		0x00000200u /* map at addr, replacing */
+#define MMR_FIXED_NOREPLACE	0x00000400u /* map at addr, EEXIST if busy */
+
+#define MMR_CREATE_FLAGS (MMR_BACKEND_MASK | MMR_HUGE_2MB | MMR_HUGE_1GB | \
+			  MMR_HUGE | MMR_THP | MMR_POPULATE)
+#define MMR_VIEW_FLAGS (MMR_POPULATE | MMR_FIXED | MMR_FIXED_NOREPLACE)
+
+typedef struct mmr_region mmr_region;
+
+/* ---- regions: shareable backing memory ---- */
+
+int mmr_region_create(mmr_region **out, size_t size, unsigned flags);
+/* Attach a region shared by another process through its fd (memfd, POSIX
+ * shm or hugetlbfs file). The fd is duplicated; the caller keeps its own. */
+int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags);
+/* Unmap every view made through the region and free the memory. NULL ok. */
+void mmr_region_destroy(mmr_region *r);
+
+int mmr_region_resize(mmr_region *r, size_t new_size);
+/* Give [off, off+len) back to the system: every view then reads zeros. */
+int mmr_region_discard(mmr_region *r, size_t off, size_t len);
+/* The region's file descriptor (close-on-exec), owned by the region, or
+ * -EOPNOTSUPP for backends without one (mremap, sysv). */
+int mmr_region_fd(const mmr_region *r);
+
+size_t mmr_region_size(const mmr_region *r);
+size_t mmr_region_page_size(const mmr_region *r);
+enum mmr_backend mmr_region_backend(const mmr_region *r);
+const char *mmr_backend_name(enum mmr_backend b);
+/* Parse a backend name ("memfd", "sysv", ...); -EINVAL if unknown. */
+int mmr_backend_from_name(const char *name);
+
+/* ---- views ---- */
+
+/* Map [off, off+len) of the region at addr (NULL: anywhere). prot is
+ * PROT_READ/PROT_WRITE/PROT_EXEC. off and len must be multiples of the
+ * region's page size. */
+void *mmr_view(mmr_region *r, size_t off, size_t len, void *addr, int prot,
+	       unsigned flags);
+/* Unmap a view made by mmr_view(); addr and len must match it exactly. */
+int mmr_unview(mmr_region *r, void *addr, size_t len);
+/* Number of live views of the region. */
+size_t mmr_region_view_count(const mmr_region *r);
+
+/* ---- mirrors of existing mappings ---- */
+
+/* Map the pages of [addr, addr+len), a shared mapping of this process, a
+ * second time, at new_addr (with MMR_FIXED or MMR_FIXED_NOREPLACE) or
+ * anywhere. Same object, same offsets, same protection. Private mappings
+ * cannot be mirrored (EINVAL). Undo with munmap(). */
+void *mmr_mirror(void *addr, size_t len, void *new_addr, unsigned flags);
+
+/* ---- errors ---- */
+
+/* Thread-local description of the last failure in this thread. */
+const char *mmr_last_error(void);
+
+/* ---- probing ---- */
+
+struct mmr_backend_status {
+	int available;		/* 1 if regions of base pages can be made */
+	int error;		/* errno of the failed probe, 0 if available */
+	char why[200];		/* why not, and how to fix it */
+};
+
+struct mmr_probe_report {
+	struct mmr_backend_status backend[MMR_BACKEND_COUNT];
+	enum mmr_backend best;		/* what MMR_BACKEND_AUTO picks */
+	int native_mirror;		/* kernel has MREMAP_MIRROR */
+	int native_populate;		/* kernel has MREMAP_POPULATE */
+	int native_hugetlb;		/* MREMAP_MIRROR works on hugetlb */
+	size_t base_page_size;
+	long huge_2m_total, huge_2m_free;	/* -1: size not supported */
+	long huge_1g_total, huge_1g_free;
+	int hugetlbfs_2m_mounted, hugetlbfs_1g_mounted;
+	char thp_shmem[32];		/* /sys/.../shmem_enabled choice */
+	char kernel[96];		/* uname -r */
+	unsigned kernel_major, kernel_minor;
+};
+
+/* Fill *rep. Probed once per process and cached (thread-safe); huge page
+ * pool counters are re-read on every call. */
+int mmr_probe(struct mmr_probe_report *rep);
+/* Forget the cached probe: the next mmr_probe() tests everything again. */
+void mmr_probe_reset(void);
+
+/* ---- ring buffer: src/ring.c (see mmr_ring_create(3)) ---- */
+
+/* (ring API goes here) */
+
+/* ---- end of ring buffer ---- */
+
+
+
+
+/* ---- multi-view heap with colored pointers: src/heap.c ---- */
+
+/* (heap API goes here) */
+
+/* ---- end of multi-view heap ---- */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MEMMIRROR_H */

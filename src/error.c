@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/* Thread-local error messages: what failed, why, and what to do. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static _Thread_local char last_error[512];
+
+const char *mmr_last_error(void)
+{
+	return last_error[0] ? last_error : "no error";
+}
+
+void mmri_clear_error(void)
+{
+	last_error[0] = 0;
+}
+
+static const char *errname(int err)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+	const char *n = strerrorname_np(err);
+
+	if (n)
+		return n;
+#endif
+	return strerror(err);
+}
+
+static void record(int err, const char *fmt, va_list ap)
+{
+	char msg[sizeof(last_error)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	snprintf(last_error, sizeof(last_error), "%s (%s)", msg, errname(err));
+}
+
+int mmri_err(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err < 0)
+		err = -err;
+	va_start(ap, fmt);
+	record(err, fmt, ap);
+	va_end(ap);
+	errno = err;
+	return -err;
+}
+
+void *mmri_err_ptr(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err < 0)
+		err = -err;
+	va_start(ap, fmt);
+	record(err, fmt, ap);
+	va_end(ap);
+	errno = err;
+	return NULL;
+}
+
+const char *mmri_map_hint(int err)
+{
+	switch (err) {
+	case ENOMEM:
+		return "out of memory or of mappings: check free memory, ulimit -v and "
+		       "vm.max_map_count (sysctl vm.max_map_count=262144 raises it)";
+	case EPERM:
+		return "refused by policy: sealed memory, mseal, seccomp or an LSM";
+	case EAGAIN:
+		return "locked memory limit reached: raise ulimit -l";
+	case EEXIST:
+		return "the address range is already in use";
+	case EINVAL:
+		return "bad address, length or alignment";
+	case ENOSPC:
+		return "no free huge pages: reserve some with "
+		       "echo N > /proc/sys/vm/nr_hugepages";
+	default:
+		return strerror(err);
+	}
+}

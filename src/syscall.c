@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The library's only doorway to the kernel. Each wrapper first asks the
+ * fault injector whether to fail, so tests can simulate ENOMEM, EMFILE,
+ * ENOSPC, EPERM, EFBIG or EINTR at any call.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "syscall.h"
+
+struct fault {
+	atomic_int err;
+	atomic_uint skip;
+	atomic_uint count;	/* failures left; UINT_MAX: forever */
+};
+
+static struct fault faults[MMRI_SYS_COUNT];
+static atomic_ulong calls[MMRI_SYS_COUNT];
+static atomic_int armed;
+
+void mmri_fault_inject(enum mmri_sys sys, int err, unsigned skip, unsigned count)
+{
+	if ((unsigned)sys >= MMRI_SYS_COUNT)
+		return;
+	atomic_store(&faults[sys].skip, skip);
+	atomic_store(&faults[sys].count, count ? count : UINT_MAX);
+	atomic_store(&faults[sys].err, err);
+	atomic_store(&armed, 1);
+}
+
+void mmri_fault_clear(void)
+{
+	for (int i = 0; i < MMRI_SYS_COUNT; i++)
+		atomic_store(&faults[i].err, 0);
+	atomic_store(&armed, 0);
+}
+
+unsigned long mmri_sys_calls(enum mmri_sys sys)
+{
+	return (unsigned)sys < MMRI_SYS_COUNT ? atomic_load(&calls[sys]) : 0;
+}
+
+/* 0 to go ahead, or the errno to fail with. */
+static int fault(enum mmri_sys sys)
+{
+	struct fault *f = &faults[sys];
+	unsigned n;
+	int err;
+
+	atomic_fetch_add_explicit(&calls[sys], 1, memory_order_relaxed);
+	if (!atomic_load_explicit(&armed, memory_order_relaxed))
+		return 0;
+	err = atomic_load(&f->err);
+	if (!err)
+		return 0;
+	n = atomic_load(&f->skip);
+	while (n) {
+		if (atomic_compare_exchange_weak(&f->skip, &n, n - 1))
+			return 0;
+	}
+	n = atomic_load(&f->count);
+	while (n) {
+		if (n == UINT_MAX || atomic_compare_exchange_weak(&f->count, &n, n - 1))
+			return err;
+	}
+	return 0;
+}
+
+static int ret(long r)
+{
+	return r < 0 ? -errno : (int)r;
+}
+
+void *mmri_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	int err = fault(MMRI_SYS_MMAP);
+	void *p;
+
+	if (err)
+		return ERR_PTR(-err);
+	p = mmap(addr, len, prot, flags, fd, off);
+	return p == MAP_FAILED ? ERR_PTR(-errno) : p;
+}
+
+int mmri_munmap(void *addr, size_t len)
+{
+	int err = fault(MMRI_SYS_MUNMAP);
+
+	return err ? -err : ret(munmap(addr, len));
+}
+
+/* Raw syscall: glibc's mremap() refuses flags it does not know. */
+void *mmri_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
+{
+	int err = fault(MMRI_SYS_MREMAP);
+	long r;
+
+	if (err)
+		return ERR_PTR(-err);
+	r = syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+	return r == -1 ? ERR_PTR(-errno) : (void *)r;
+}
+
+int mmri_mprotect(void *addr, size_t len, int prot)
+{
+	int err = fault(MMRI_SYS_MPROTECT);
+
+	return err ? -err : ret(mprotect(addr, len, prot));
+}
+
+int mmri_madvise(void *addr, size_t len, int advice)
+{
+	int err;
+	long r;
+
+	do {
+		err = fault(MMRI_SYS_MADVISE);
+		if (err)
+			r = -err;
+		else
+			r = ret(madvise(addr, len, advice));
+	} while (r == -EINTR);
+	return (int)r;
+}
+
+int mmri_memfd_create(const char *name, unsigned flags)
+{
+	int err = fault(MMRI_SYS_MEMFD_CREATE);
+
+	return err ? -err : ret(syscall(SYS_memfd_create, name, flags));
+}
+
+int mmri_ftruncate(int fd, off_t len)
+{
+	int r;
+
+	do {
+		int err = fault(MMRI_SYS_FTRUNCATE);
+
+		r = err ? -err : ret(ftruncate(fd, len));
+	} while (r == -EINTR);
+	return r;
+}
+
+int mmri_fallocate(int fd, int mode, off_t off, off_t len)
+{
+	int r;
+
+	do {
+		int err = fault(MMRI_SYS_FALLOCATE);
+
+		r = err ? -err : ret(fallocate(fd, mode, off, len));
+	} while (r == -EINTR);
+	return r;
+}
+
+int mmri_open(const char *path, int flags, mode_t mode)
+{
+	int r;
+
+	do {
+		int err = fault(MMRI_SYS_OPEN);
+
+		r = err ? -err : ret(open(path, flags, mode));
+	} while (r == -EINTR);
+	return r;
+}
+
+/* Never retried: on Linux the fd is gone even when close() says EINTR. */
+int mmri_close(int fd)
+{
+	int err = fault(MMRI_SYS_CLOSE);
+
+	if (err) {
+		close(fd);
+		return err == EINTR ? 0 : -err;
+	}
+	return close(fd) && errno != EINTR ? -errno : 0;
+}
+
+int mmri_fcntl(int fd, int cmd, long arg)
+{
+	int err = fault(MMRI_SYS_FCNTL);
+
+	return err ? -err : ret(fcntl(fd, cmd, arg));
+}
+
+int mmri_fstat(int fd, struct stat *st)
+{
+	int err = fault(MMRI_SYS_FSTAT);
+
+	return err ? -err : ret(fstat(fd, st));
+}
+
+int mmri_fstatfs(int fd, struct statfs *st)
+{
+	int err = fault(MMRI_SYS_FSTATFS);
+
+	return err ? -err : ret(fstatfs(fd, st));
+}
+
+int mmri_unlink(const char *path)
+{
+	int err = fault(MMRI_SYS_UNLINK);
+
+	return err ? -err : ret(unlink(path));
+}
+
+int mmri_shmget(size_t size, int flags)
+{
+	int err = fault(MMRI_SYS_SHMGET);
+
+	return err ? -err : ret(shmget(IPC_PRIVATE, size, flags));
+}
+
+void *mmri_shmat(int id, const void *addr, int flags)
+{
+	int err = fault(MMRI_SYS_SHMAT);
+	void *p;
+
+	if (err)
+		return ERR_PTR(-err);
+	p = shmat(id, addr, flags);
+	return p == (void *)-1 ? ERR_PTR(-errno) : p;
+}
+
+int mmri_shmdt(const void *addr)
+{
+	int err = fault(MMRI_SYS_SHMDT);
+
+	return err ? -err : ret(shmdt(addr));
+}
+
+int mmri_shmctl_rmid(int id)
+{
+	int err = fault(MMRI_SYS_SHMCTL);
+
+	return err ? -err : ret(shmctl(id, IPC_RMID, NULL));
+}
+
+/* shm_open() is open() below /dev/shm; done by hand so that it needs no
+ * librt on old glibc and goes through the injector. */
+int mmri_shm_open(const char *name, int flags, mode_t mode)
+{
+	char path[PATH_MAX] = "/dev/shm/";
+	size_t n = sizeof("/dev/shm/") - 1;
+	int r;
+
+	while (*name == '/')
+		name++;
+	for (size_t i = 0; name[i]; i++) {
+		if (name[i] == '/' || n + 1 >= sizeof(path))
+			return -EINVAL;
+		path[n++] = name[i];
+	}
+	path[n] = 0;
+	do {
+		int err = fault(MMRI_SYS_SHM_OPEN);
+
+		r = err ? -err : ret(open(path, flags | O_NOFOLLOW, mode));
+	} while (r == -EINTR);
+	return r;
+}
+
+int mmri_shm_unlink(const char *name)
+{
+	char path[PATH_MAX];
+
+	while (*name == '/')
+		name++;
+	if ((size_t)snprintf(path, sizeof(path), "/dev/shm/%s", name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	return mmri_unlink(path);
+}
+
+int mmri_futex_wait(uint32_t *uaddr, uint32_t val, int shared)
+{
+	int err = fault(MMRI_SYS_FUTEX);
+	int op = FUTEX_WAIT | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	if (err)
+		return -err;
+	return ret(syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0));
+}
+
+int mmri_futex_wake(uint32_t *uaddr, int n, int shared)
+{
+	int err = fault(MMRI_SYS_FUTEX);
+	int op = FUTEX_WAKE | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	if (err)
+		return -err;
+	return ret(syscall(SYS_futex, uaddr, op, n, NULL, NULL, 0));
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared test helpers: a tiny harness that runs each test case in a forked
+ * child (a crash fails one case, not the program), plus leak counters.
+ *
+ * A test case returns T_PASS, T_FAIL or T_SKIP; CHECK() fails it with the
+ * file, line and mmr_last_error(). Output lines, parsed by tests/run.sh:
+ *   PASS <program>/<case>
+ *   FAIL <program>/<case>: <why>
+ *   SKIP <program>/<case>: <reason>
+ * Exit status: 0 all passed (or skipped), 1 something failed.
+ */
+#ifndef MMR_TEST_HELPERS_H
+#define MMR_TEST_HELPERS_H
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "memmirror.h"
+
+enum { T_PASS = 0, T_FAIL = 1, T_SKIP = 77 };
+
+static char t_msg[512];
+
+#define CHECK(cond) do {						\
+	if (!(cond)) {							\
+		snprintf(t_msg, sizeof(t_msg), "%s:%d: CHECK(%s) failed"	\
+			 " (errno %d; last error: %s)", __FILE__, __LINE__,	\
+			 #cond, errno, mmr_last_error());		\
+		return T_FAIL;						\
+	}								\
+} while (0)
+
+#define CHECK_EQ(a, b) do {						\
+	long long _a = (long long)(a), _b = (long long)(b);		\
+	if (_a != _b) {							\
+		snprintf(t_msg, sizeof(t_msg), "%s:%d: %s == %lld, expected"	\
+			 " %s == %lld (last error: %s)", __FILE__, __LINE__,	\
+			 #a, _a, #b, _b, mmr_last_error());		\
+		return T_FAIL;						\
+	}								\
+} while (0)
+
+#define SKIP(...) do {							\
+	snprintf(t_msg, sizeof(t_msg), __VA_ARGS__);			\
+	return T_SKIP;							\
+} while (0)
+
+typedef int (*t_fn)(void);
+struct t_case { const char *name; t_fn fn; };
+#define T(fn) { #fn, fn }
+
+/* Number of open file descriptors of this process. */
+static inline int t_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;	/* the directory's own fd */
+}
+
+/* Number of mappings in /proc/self/maps. */
+static inline int t_count_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	int c, n = 0;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		if (c == '\n')
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* Is [addr, addr+len) covered by mappings in /proc/self/maps? */
+static inline int t_is_mapped(const void *addr, size_t len)
+{
+	FILE *f = fopen("/proc/self/maps", "re");
+	unsigned long s, e, a = (unsigned long)addr, end = a + len;
+	char line[512];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (a < end && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx", &s, &e) != 2)
+			continue;
+		if (s <= a && a < e)
+			a = e;
+	}
+	found = a >= end;
+	fclose(f);
+	return found;
+}
+
+static inline size_t t_page(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Reserve n 2 MiB huge pages (root only); returns the old value to give
+ * back with t_hugepages_restore(), or -1 with a reason in t_msg. */
+static inline long t_hugepages_reserve(long want_free)
+{
+	const char *nr = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+	const char *fr = "/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages";
+	long old = -1, free_now = 0;
+	FILE *f;
+
+	f = fopen(nr, "re");
+	if (!f || fscanf(f, "%ld", &old) != 1) {
+		if (f)
+			fclose(f);
+		snprintf(t_msg, sizeof(t_msg), "no 2 MiB hugetlb support");
+		return -1;
+	}
+	fclose(f);
+	f = fopen(fr, "re");
+	if (f) {
+		if (fscanf(f, "%ld", &free_now) != 1)
+			free_now = 0;
+		fclose(f);
+	}
+	if (free_now >= want_free)
+		return old;
+	f = fopen(nr, "we");
+	if (!f) {
+		snprintf(t_msg, sizeof(t_msg),
+			 "cannot reserve huge pages (%s): run as root", strerror(errno));
+		return -1;
+	}
+	fprintf(f, "%ld\n", old + (want_free - free_now));
+	if (fclose(f)) {
+		snprintf(t_msg, sizeof(t_msg), "writing nr_hugepages: %s", strerror(errno));
+		return -1;
+	}
+	f = fopen(fr, "re");
+	if (!f || fscanf(f, "%ld", &free_now) != 1 || free_now < want_free) {
+		if (f)
+			fclose(f);
+		snprintf(t_msg, sizeof(t_msg),
+			 "kernel gave only %ld free 2 MiB pages (memory fragmented?)", free_now);
+		f = fopen(nr, "we");
+		if (f) {
+			fprintf(f, "%ld\n", old);
+			fclose(f);
+		}
+		return -1;
+	}
+	fclose(f);
+	return old;
+}
+
+static inline void t_hugepages_restore(long old)
+{
+	FILE *f;
+
+	if (old < 0)
+		return;
+	f = fopen("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", "we");
+	if (f) {
+		fprintf(f, "%ld\n", old);
+		fclose(f);
+	}
+}
+
+/* Run every case in a child process; print one line per case. */
+static inline int t_run(const char *prog, const struct t_case *cases, size_t n)
+{
+	const char *only = getenv("MMR_TEST_ONLY");
+	int failed = 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	for (size_t i = 0; i < n; i++) {
+		int pipefd[2], status = 0;
+		char why[sizeof(t_msg)] = "";
+		ssize_t got = 0;
+		pid_t pid;
+
+		if (only && !strstr(cases[i].name, only))
+			continue;
+		if (pipe(pipefd))
+			return 1;
+		fflush(NULL);
+		pid = fork();
+		if (pid == 0) {
+			int r;
+
+			close(pipefd[0]);
+			alarm(300);
+			t_msg[0] = 0;
+			r = cases[i].fn();
+			if (write(pipefd[1], t_msg, strlen(t_msg)) < 0)
+				_exit(2);
+			fflush(NULL);
+			_exit(r);
+		}
+		close(pipefd[1]);
+		for (;;) {
+			ssize_t k = read(pipefd[0], why + got, sizeof(why) - 1 - got);
+
+			if (k <= 0)
+				break;
+			got += k;
+		}
+		why[got] = 0;
+		close(pipefd[0]);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == T_PASS) {
+			printf("PASS %s/%s\n", prog, cases[i].name);
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == T_SKIP) {
+			printf("SKIP %s/%s: %s\n", prog, cases[i].name, why);
+		} else {
+			failed = 1;
+			if (WIFSIGNALED(status))
+				printf("FAIL %s/%s: killed by signal %d (%s)\n", prog,
+				       cases[i].name, WTERMSIG(status),
+				       strsignal(WTERMSIG(status)));
+			else
+				printf("FAIL %s/%s: %s\n", prog, cases[i].name,
+				       why[0] ? why : "exited with an error");
+		}
+	}
+	return failed;
+}
+
+#define T_MAIN(...)							\
+int main(int argc, char **argv)						\
+{									\
+	static const struct t_case cases[] = { __VA_ARGS__ };		\
+	const char *p = strrchr(argv[0], '/');				\
+	(void)argc;							\
+	return t_run(p ? p + 1 : argv[0], cases,			\
+		     sizeof(cases) / sizeof(cases[0]));			\
+}
+
+#endif /* MMR_TEST_HELPERS_H */
