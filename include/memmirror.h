@@ -155,7 +155,59 @@ void mmr_probe_reset(void);
 
 /* ---- multi-view heap with colored pointers: src/heap.c ---- */
 
-/* (heap API goes here) */
+/*
+ * A heap mapped at 2 to 16 virtual addresses ("views") that differ only in
+ * a few high "color" bits, for garbage collectors that keep mark or
+ * relocation state in their pointers (ZGC's multi-mapping). Every colored
+ * address of an object reaches the same bytes, so a pointer's color is a
+ * pure bit operation:
+ *   mmr_heap_color(h, p, v) == (p & ~mmr_heap_color_mask(h)) |
+ *                              ((uintptr_t)v << mmr_heap_color_shift(h))
+ *
+ * The address space of every view is reserved at creation (MAP_NORESERVE:
+ * free until used); memory is committed and uncommitted in ranges, for all
+ * views at once. Uncommitted ranges are PROT_NONE in every view: touching
+ * them raises SIGSEGV. Freshly committed memory reads as zeros.
+ *
+ * See the aliasing warning above: a store through one color and a load
+ * through another in the same thread need mmr_barrier() between them.
+ */
+typedef struct mmr_heap mmr_heap;
+
+#define MMR_HEAP_MIN_VIEWS	2
+#define MMR_HEAP_MAX_VIEWS	16
+
+/* Create a heap of @size bytes (rounded up to the page size) and @nviews
+ * views. @flags: a backend (default memfd), MMR_HUGE*, MMR_THP,
+ * MMR_POPULATE (commit prefaults every view). */
+int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags);
+/* Unmap every view and free the memory. NULL is fine. */
+void mmr_heap_destroy(mmr_heap *h);
+
+/* Address of byte 0 of the heap through @view; NULL (EINVAL) if no view. */
+void *mmr_heap_base(const mmr_heap *h, unsigned view);
+/* @p recolored for @view; NULL (EINVAL) if @p is outside the heap's slots
+ * or @view does not exist. */
+void *mmr_heap_color(const mmr_heap *h, const void *p, unsigned view);
+/* The view (color) @p points into, or UINT_MAX (EINVAL) if outside. */
+unsigned mmr_heap_view_of(const mmr_heap *h, const void *p);
+uintptr_t mmr_heap_color_mask(const mmr_heap *h);
+unsigned mmr_heap_color_shift(const mmr_heap *h);
+unsigned mmr_heap_views(const mmr_heap *h);
+size_t mmr_heap_size(const mmr_heap *h);
+/* Granularity of commit/uncommit offsets and lengths (the page size). */
+size_t mmr_heap_page_size(const mmr_heap *h);
+
+/* Back [off, off+len) with memory in every view (allocated now, so a
+ * shortage is an error here and not a SIGBUS later). Committing a range
+ * that is partly committed keeps the committed part's contents. */
+int mmr_heap_commit(mmr_heap *h, size_t off, size_t len);
+/* Return [off, off+len) to the system; every view faults on it after. */
+int mmr_heap_uncommit(mmr_heap *h, size_t off, size_t len);
+/* Bytes committed now. */
+size_t mmr_heap_committed(const mmr_heap *h);
+/* The backing region (for mmr_region_fd() and friends); owned by @h. */
+mmr_region *mmr_heap_region(const mmr_heap *h);
 
 /* ---- end of multi-view heap ---- */
 
