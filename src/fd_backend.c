@@ -39,7 +39,7 @@ int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size)
 	struct rlimit rl;
 	int ret;
 
-	if (!getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	if (!mmri_getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
 	    new_size > rl.rlim_cur)
 		return mmri_err(EFBIG, "%zu bytes exceed RLIMIT_FSIZE (%llu bytes): "
 				"raise it with ulimit -f unlimited", new_size,

@@ -89,7 +89,7 @@ static void probe_system(struct mmr_probe_report *rep)
 	char buf[256], dir[PATH_MAX], *s, *e;
 	struct utsname u;
 
-	if (!uname(&u)) {
+	if (!mmri_uname(&u)) {
 		snprintf(rep->kernel, sizeof(rep->kernel), "%s", u.release);
 		sscanf(u.release, "%u.%u", &rep->kernel_major, &rep->kernel_minor);
 	}

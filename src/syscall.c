@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "syscall.h"
@@ -341,4 +342,18 @@ ssize_t mmri_getdents64(int fd, void *buf, size_t len)
 		return -err;
 	n = syscall(SYS_getdents64, fd, buf, len);
 	return n < 0 ? -errno : n;
+}
+
+int mmri_getrlimit(int resource, struct rlimit *rl)
+{
+	int err = fault(MMRI_SYS_GETRLIMIT);
+
+	return err ? -err : ret(getrlimit(resource, rl));
+}
+
+int mmri_uname(struct utsname *u)
+{
+	int err = fault(MMRI_SYS_UNAME);
+
+	return err ? -err : ret(uname(u));
 }
