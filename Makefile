@@ -18,7 +18,8 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
-MMR_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread \
+# Error messages are cut to their buffers on purpose: no format-truncation.
+MMR_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread \
 	-Iinclude -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS := -pthread $(EXTRA_LDFLAGS)
 

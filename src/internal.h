@@ -66,7 +66,8 @@ struct mmri_backend_ops {
 	enum mmr_backend id;
 	const char *name;
 	/* Fill @st; huge page support is probed by create, not here. */
-	void (*probe)(struct mmr_backend_status *st);
+	void (*probe)(struct mmr_backend_status *st,
+		      const struct mmr_probe_report *rep);
 	/* Create the object for r->size bytes of r->page_size pages. Leaves
 	 * nothing behind on failure. Returns 0 or -errno (message set). */
 	int (*create)(struct mmr_region *r);
@@ -101,6 +102,14 @@ void mmri_fd_destroy(struct mmr_region *r);
  * an fallocate that reserves the pages now. */
 int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size);
 unsigned mmri_hugetlb_flag_bits(size_t page_size);	/* log2 << 26 */
+
+/* backend_mremap.c: views mirrored from r->master (mremap, sysv). */
+void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,
+		      int prot, bool fixed);
+int mmri_master_discard(struct mmr_region *r, size_t off, size_t len);
+
+/* backend_memfd.c: create r->fd as a memfd of r->size bytes. */
+int mmri_memfd_open(struct mmr_region *r, const char *name);
 
 /* util.c */
 size_t mmri_base_page(void);

@@ -9,11 +9,12 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
-#include <time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "syscall.h"
@@ -301,4 +302,58 @@ int mmri_futex_wake(uint32_t *uaddr, int n, int shared)
 	if (err)
 		return -err;
 	return ret(syscall(SYS_futex, uaddr, op, n, NULL, NULL, 0));
+}
+
+ssize_t mmri_readlink(const char *path, char *buf, size_t len)
+{
+	int err = fault(MMRI_SYS_READLINK);
+	ssize_t n;
+
+	if (err)
+		return -err;
+	n = readlink(path, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t mmri_read(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		int err = fault(MMRI_SYS_READ);
+
+		if (err) {
+			n = -err;
+		} else {
+			n = read(fd, buf, len);
+			if (n < 0)
+				n = -errno;
+		}
+	} while (n == -EINTR);
+	return n;
+}
+
+ssize_t mmri_getdents64(int fd, void *buf, size_t len)
+{
+	int err = fault(MMRI_SYS_GETDENTS);
+	long n;
+
+	if (err)
+		return -err;
+	n = syscall(SYS_getdents64, fd, buf, len);
+	return n < 0 ? -errno : n;
+}
+
+int mmri_getrlimit(int resource, struct rlimit *rl)
+{
+	int err = fault(MMRI_SYS_GETRLIMIT);
+
+	return err ? -err : ret(getrlimit(resource, rl));
+}
+
+int mmri_uname(struct utsname *u)
+{
+	int err = fault(MMRI_SYS_UNAME);
+
+	return err ? -err : ret(uname(u));
 }

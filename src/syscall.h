@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/types.h>
@@ -37,6 +38,11 @@ enum mmri_sys {
 	MMRI_SYS_SHMCTL,
 	MMRI_SYS_SHM_OPEN,
 	MMRI_SYS_FUTEX,
+	MMRI_SYS_READLINK,
+	MMRI_SYS_READ,
+	MMRI_SYS_GETDENTS,
+	MMRI_SYS_GETRLIMIT,
+	MMRI_SYS_UNAME,
 	MMRI_SYS_COUNT
 };
 
@@ -74,6 +80,12 @@ int mmri_shmdt(const void *addr);
 int mmri_shmctl_rmid(int id);
 int mmri_shm_open(const char *name, int flags, mode_t mode);
 int mmri_shm_unlink(const char *name);
+ssize_t mmri_readlink(const char *path, char *buf, size_t len);
+ssize_t mmri_read(int fd, void *buf, size_t len);
+struct utsname;
+int mmri_uname(struct utsname *u);
+int mmri_getrlimit(int resource, struct rlimit *rl);
+ssize_t mmri_getdents64(int fd, void *buf, size_t len);
 int mmri_futex_wait(uint32_t *uaddr, uint32_t val, int shared);
 int mmri_futex_wake(uint32_t *uaddr, int n, int shared);
 

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/* memfd_create(2): an anonymous file, hugetlb-backed with MFD_HUGETLB. */
+#include <errno.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+
+static void memfd_probe(struct mmr_backend_status *st,
+			 const struct mmr_probe_report *rep)
+{
+	(void)rep;
+	int fd = mmri_memfd_create("memmirror-probe", MFD_CLOEXEC);
+
+	if (fd < 0) {
+		st->error = -fd;
+		snprintf(st->why, sizeof(st->why), fd == -ENOSYS ?
+			 "memfd_create is missing (kernel older than 3.17)" :
+			 "memfd_create failed (%d): seccomp or vm.memfd_noexec may forbid it", -fd);
+		return;
+	}
+	mmri_close(fd);
+	st->available = 1;
+}
+
+/* Shared with the native backend, whose object is a memfd too. */
+int mmri_memfd_open(struct mmr_region *r, const char *name)
+{
+	unsigned flags = MFD_CLOEXEC;
+	int fd, ret;
+
+	if (r->hugetlb)
+		flags |= MFD_HUGETLB | mmri_hugetlb_flag_bits(r->page_size);
+	fd = mmri_memfd_create(name, flags);
+	if (fd < 0) {
+		if (r->hugetlb && (fd == -EINVAL || fd == -ENOENT || fd == -ENODEV))
+			return mmri_err(fd, "memfd_create(MFD_HUGETLB) with %zu KiB pages "
+					"failed: the kernel lacks that huge page size or "
+					"hugetlb memfd (4.14+)", r->page_size >> 10);
+		return mmri_err(fd, "memfd_create failed%s", fd == -EMFILE ?
+				": too many open files, raise ulimit -n" :
+				fd == -ENFILE ? ": the system file table is full" : "");
+	}
+	r->fd = fd;
+	ret = mmri_fd_size(r, 0, r->size);
+	if (ret) {
+		mmri_close(fd);
+		r->fd = -1;
+	}
+	return ret;
+}
+
+static int memfd_create_region(struct mmr_region *r)
+{
+	return mmri_memfd_open(r, "memmirror");
+}
+
+const struct mmri_backend_ops mmri_memfd_ops = {
+	.id = MMR_BACKEND_MEMFD,
+	.name = "memfd",
+	.probe = memfd_probe,
+	.create = memfd_create_region,
+	.map = mmri_fd_map,
+	.resize = mmri_fd_resize,
+	.discard = mmri_fd_discard,
+	.destroy = mmri_fd_destroy,
+};

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+/* POSIX shared memory: shm_open(3) under /dev/shm, unlinked at once. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static int open_unlinked(char *name, size_t len)
+{
+	static atomic_uint counter;
+	struct timespec ts;
+	int fd = -EEXIST;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	for (int tries = 0; tries < 16 && fd == -EEXIST; tries++) {
+		snprintf(name, len, "/memmirror-%d-%lx-%u", (int)getpid(),
+			 (unsigned long)ts.tv_nsec, atomic_fetch_add(&counter, 1));
+		fd = mmri_shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	}
+	if (fd >= 0)
+		mmri_shm_unlink(name);
+	return fd;
+}
+
+static void posix_probe(struct mmr_backend_status *st,
+			 const struct mmr_probe_report *rep)
+{
+	(void)rep;
+	char name[64];
+	int fd = open_unlinked(name, sizeof(name));
+
+	if (fd < 0) {
+		st->error = -fd;
+		snprintf(st->why, sizeof(st->why), "shm_open in /dev/shm failed (%d): "
+			 "is a tmpfs mounted on /dev/shm and writable?", -fd);
+		return;
+	}
+	mmri_close(fd);
+	st->available = 1;
+}
+
+static int posix_create(struct mmr_region *r)
+{
+	char name[64];
+	int fd, ret;
+
+	if (r->hugetlb)
+		return mmri_err(EINVAL, "POSIX shm has no hugetlb pages: use the memfd or "
+				"hugetlbfs backend (or MMR_THP)");
+	fd = open_unlinked(name, sizeof(name));
+	if (fd < 0)
+		return mmri_err(fd, "shm_open(%s) failed%s", name, fd == -EMFILE ?
+				": too many open files, raise ulimit -n" :
+				": is a writable tmpfs mounted on /dev/shm?");
+	r->fd = fd;
+	ret = mmri_fd_size(r, 0, r->size);
+	if (ret) {
+		mmri_close(fd);
+		r->fd = -1;
+	}
+	return ret;
+}
+
+const struct mmri_backend_ops mmri_posix_ops = {
+	.id = MMR_BACKEND_POSIX,
+	.name = "posix",
+	.probe = posix_probe,
+	.create = posix_create,
+	.map = mmri_fd_map,
+	.resize = mmri_fd_resize,
+	.discard = mmri_fd_discard,
+	.destroy = mmri_fd_destroy,
+};

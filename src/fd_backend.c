@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Operations shared by the backends whose object is a file: memfd, POSIX
+ * shm and hugetlbfs (and the native backend's memfd). A view is mmap().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "internal.h"
+
+unsigned mmri_hugetlb_flag_bits(size_t page_size)
+{
+	return (unsigned)__builtin_ctzl(page_size) << 26;	/* MAP_HUGE_SHIFT */
+}
+
+void *mmri_fd_map(struct mmr_region *r, size_t off, size_t len, void *addr,
+		  int prot, bool fixed)
+{
+	int flags = MAP_SHARED | (fixed ? MAP_FIXED : 0);
+	void *p;
+
+	p = mmri_mmap(addr, len, prot, flags, r->fd, (off_t)off);
+	if (IS_ERR(p))
+		mmri_err((int)PTR_ERR(p), "mmap of %zu bytes at offset %zu failed: %s",
+			 len, off, mmri_map_hint((int)-PTR_ERR(p)));
+	return p;
+}
+
+/*
+ * Grow or shrink the file. RLIMIT_FSIZE is checked first because the kernel
+ * answers an ftruncate past it with SIGXFSZ, which kills the process.
+ * hugetlb files get their new pages allocated now (fallocate): a mapping
+ * of a hugetlbfs file that the pool cannot back would SIGBUS later.
+ */
+int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size)
+{
+	struct rlimit rl;
+	int ret;
+
+	if (!mmri_getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    new_size > rl.rlim_cur)
+		return mmri_err(EFBIG, "%zu bytes exceed RLIMIT_FSIZE (%llu bytes): "
+				"raise it with ulimit -f unlimited", new_size,
+				(unsigned long long)rl.rlim_cur);
+	if (r->hugetlb && new_size < old_size) {
+		ret = mmri_ftruncate(r->fd, (off_t)new_size);
+		if (ret)
+			return mmri_err(ret, "ftruncate of the hugetlb object to %zu bytes failed",
+					new_size);
+		return 0;
+	}
+	ret = mmri_ftruncate(r->fd, (off_t)new_size);
+	if (ret)
+		return mmri_err(ret, "ftruncate to %zu bytes failed%s", new_size,
+				ret == -EFBIG ? ": the size exceeds the file size limit" :
+				ret == -EPERM ? ": the object is sealed" : "");
+	if (new_size > old_size && (r->hugetlb || (r->flags & MMR_POPULATE))) {
+		ret = mmri_fallocate(r->fd, 0, (off_t)old_size, (off_t)(new_size - old_size));
+		if (ret) {
+			mmri_ftruncate(r->fd, (off_t)old_size);
+			if (ret == -ENOSPC && r->hugetlb)
+				return mmri_err(ENOSPC, "not enough free %zu KiB huge pages for "
+						"%zu bytes: reserve some with echo N > "
+						"/sys/kernel/mm/hugepages/hugepages-%zukB/nr_hugepages",
+						r->page_size >> 10, new_size - old_size,
+						r->page_size >> 10);
+			return mmri_err(ret, "allocating %zu bytes of memory failed",
+					new_size - old_size);
+		}
+	}
+	return 0;
+}
+
+int mmri_fd_resize(struct mmr_region *r, size_t new_size)
+{
+	return mmri_fd_size(r, r->size, new_size);
+}
+
+int mmri_fd_discard(struct mmr_region *r, size_t off, size_t len)
+{
+	int ret = mmri_fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 (off_t)off, (off_t)len);
+
+	if (ret)
+		return mmri_err(ret, "mmr_region_discard: punching a hole of %zu bytes "
+				"at %zu failed", len, off);
+	return 0;
+}
+
+void mmri_fd_destroy(struct mmr_region *r)
+{
+	if (r->fd >= 0)
+		mmri_close(r->fd);
+	r->fd = -1;
+}

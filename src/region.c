@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Regions and their views: argument checks, backend choice and fallback,
+ * and the list of views that mmr_region_destroy() unmaps. The backends do
+ * the mapping; nothing here knows how.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6
+#endif
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE 14
+#endif
+
+static const struct mmri_backend_ops *const backends[MMR_BACKEND_COUNT] = {
+	[MMR_BACKEND_MEMFD] = &mmri_memfd_ops,
+	[MMR_BACKEND_MREMAP] = &mmri_mremap_ops,
+	[MMR_BACKEND_SYSV] = &mmri_sysv_ops,
+	[MMR_BACKEND_POSIX] = &mmri_posix_ops,
+	[MMR_BACKEND_HUGETLBFS] = &mmri_hugetlbfs_ops,
+	[MMR_BACKEND_NATIVE] = &mmri_native_ops,
+};
+
+const struct mmri_backend_ops *mmri_backend_ops(enum mmr_backend b)
+{
+	return (unsigned)b < MMR_BACKEND_COUNT ? backends[b] : NULL;
+}
+
+const char *mmr_backend_name(enum mmr_backend b)
+{
+	if (b == MMR_BACKEND_AUTO)
+		return "auto";
+	return (unsigned)b < MMR_BACKEND_COUNT ? backends[b]->name : "unknown";
+}
+
+int mmr_backend_from_name(const char *name)
+{
+	if (!name)
+		return -EINVAL;
+	if (!strcmp(name, "auto"))
+		return MMR_BACKEND_AUTO;
+	for (int b = 1; b < MMR_BACKEND_COUNT; b++)
+		if (!strcmp(name, backends[b]->name))
+			return b;
+	return -EINVAL;
+}
+
+/* Prefix the backend's message with the public function's name. */
+static int fail(const char *fn, int err)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", mmr_last_error());
+	return mmri_err(err, "%s: %s", fn, msg);
+}
+
+/* ---- creation ---- */
+
+struct page_choice {
+	size_t size;
+	bool hugetlb;
+};
+
+/* The page sizes to try, best first. */
+static int page_plan(unsigned flags, size_t size, struct page_choice *plan)
+{
+	size_t base = mmri_base_page();
+	int n = 0;
+
+	if (flags & MMR_HUGE_1GB) {
+		plan[n++] = (struct page_choice){ MMRI_SZ_1G, true };
+	} else if (flags & MMR_HUGE_2MB) {
+		plan[n++] = (struct page_choice){ MMRI_SZ_2M, true };
+	} else if (flags & MMR_HUGE) {
+		const struct mmr_probe_report *rep = mmri_probe_cached();
+		long free1g = mmri_read_long("/sys/kernel/mm/hugepages/"
+					     "hugepages-1048576kB/free_hugepages");
+
+		if (size >= MMRI_SZ_1G && free1g > 0 &&
+		    (size_t)free1g >= (size + MMRI_SZ_1G - 1) / MMRI_SZ_1G)
+			plan[n++] = (struct page_choice){ MMRI_SZ_1G, true };
+		if (rep->huge_2m_total >= 0)
+			plan[n++] = (struct page_choice){ MMRI_SZ_2M, true };
+		plan[n++] = (struct page_choice){ base, false };
+	} else {
+		plan[n++] = (struct page_choice){ base, false };
+	}
+	return n;
+}
+
+/* Backends to try for @b, best first. */
+static int backend_plan(enum mmr_backend b, bool hugetlb, enum mmr_backend *plan)
+{
+	const struct mmr_probe_report *rep = mmri_probe_cached();
+	static const enum mmr_backend base_order[] = {
+		MMR_BACKEND_NATIVE, MMR_BACKEND_MEMFD, MMR_BACKEND_POSIX,
+		MMR_BACKEND_SYSV, MMR_BACKEND_MREMAP,
+	};
+	static const enum mmr_backend huge_order[] = {
+		MMR_BACKEND_NATIVE, MMR_BACKEND_MEMFD, MMR_BACKEND_HUGETLBFS,
+		MMR_BACKEND_SYSV,
+	};
+	const enum mmr_backend *order = hugetlb ? huge_order : base_order;
+	size_t count = hugetlb ? sizeof(huge_order) / sizeof(huge_order[0]) :
+		sizeof(base_order) / sizeof(base_order[0]);
+	int n = 0;
+
+	if (b != MMR_BACKEND_AUTO) {
+		plan[0] = b;
+		return 1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (!rep->backend[order[i]].available)
+			continue;
+		if (order[i] == MMR_BACKEND_NATIVE && hugetlb && !rep->native_hugetlb)
+			continue;
+		plan[n++] = order[i];
+	}
+	return n;
+}
+
+static int try_create(struct mmr_region **out, enum mmr_backend b, size_t size,
+		      const struct page_choice *pc, unsigned flags)
+{
+	struct mmr_region *r;
+	int ret;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return mmri_err(ENOMEM, "out of memory for the region descriptor");
+	r->ops = backends[b];
+	r->page_size = pc->size;
+	r->hugetlb = pc->hugetlb;
+	r->size = (size + pc->size - 1) & ~(pc->size - 1);
+	r->fd = -1;
+	r->shmid = -1;
+	r->flags = b | (flags & (MMR_POPULATE | MMR_THP));
+	if (pc->hugetlb)
+		r->flags |= pc->size == MMRI_SZ_1G ? MMR_HUGE_1GB : MMR_HUGE_2MB;
+	else if (flags & MMR_HUGE)
+		r->flags |= MMR_THP;	/* no hugetlb pages: ask for THP */
+	pthread_mutex_init(&r->lock, NULL);
+	ret = r->ops->create(r);
+	if (ret) {
+		pthread_mutex_destroy(&r->lock);
+		free(r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+static int check_create_flags(unsigned flags)
+{
+	unsigned huge = flags & (MMR_HUGE | MMR_HUGE_2MB | MMR_HUGE_1GB);
+
+	if (flags & ~MMR_CREATE_FLAGS)
+		return mmri_err(EINVAL, "mmr_region_create: unknown flags 0x%x",
+				flags & ~MMR_CREATE_FLAGS);
+	if ((flags & MMR_BACKEND_MASK) >= MMR_BACKEND_COUNT)
+		return mmri_err(EINVAL, "mmr_region_create: backend %u does not exist",
+				flags & MMR_BACKEND_MASK);
+	if (huge & (huge - 1))
+		return mmri_err(EINVAL, "mmr_region_create: choose one of MMR_HUGE, "
+				"MMR_HUGE_2MB and MMR_HUGE_1GB");
+	if ((flags & MMR_THP) && (flags & (MMR_HUGE_2MB | MMR_HUGE_1GB)))
+		return mmri_err(EINVAL, "mmr_region_create: MMR_THP and hugetlb pages "
+				"exclude each other");
+	return 0;
+}
+
+static int env_backend(enum mmr_backend *b)
+{
+	const char *env = getenv("MMR_BACKEND");
+	int v;
+
+	if (*b != MMR_BACKEND_AUTO || !env || !*env)
+		return 0;
+	v = mmr_backend_from_name(env);
+	if (v < 0)
+		return mmri_err(EINVAL, "mmr_region_create: MMR_BACKEND=%s is not one of "
+				"auto, memfd, mremap, sysv, posix, hugetlbfs, native", env);
+	*b = (enum mmr_backend)v;
+	return 0;
+}
+
+int mmr_region_create(mmr_region **out, size_t size, unsigned flags)
+{
+	enum mmr_backend b = (enum mmr_backend)(flags & MMR_BACKEND_MASK);
+	struct page_choice pages[3];
+	enum mmr_backend plan[MMR_BACKEND_COUNT];
+	int npages, ret, first_err = 0;
+	char first_msg[512] = "";
+
+	if (!out)
+		return mmri_err(EINVAL, "mmr_region_create: out is NULL");
+	*out = NULL;
+	ret = check_create_flags(flags);
+	if (!ret)
+		ret = env_backend(&b);
+	if (ret)
+		return ret;
+	if (!size)
+		return mmri_err(EINVAL, "mmr_region_create: size is 0");
+	if (size > MMRI_MAX_SIZE)
+		return mmri_err(EINVAL, "mmr_region_create: %zu bytes is larger than any "
+				"Linux address space", size);
+	npages = page_plan(flags, size, pages);
+	for (int i = 0; i < npages; i++) {
+		int nb = backend_plan(b, pages[i].hugetlb, plan);
+
+		for (int j = 0; j < nb; j++) {
+			ret = try_create(out, plan[j], size, &pages[i], flags);
+			if (!ret)
+				return 0;
+			if (!first_err) {
+				first_err = ret;
+				snprintf(first_msg, sizeof(first_msg), "%s backend: %s",
+					 backends[plan[j]]->name, mmr_last_error());
+			}
+		}
+	}
+	if (!first_err)
+		return mmri_err(ENOSYS, "mmr_region_create: no backend works on this "
+				"system: run 'mmr probe' to see why");
+	return mmri_err(first_err, "mmr_region_create: %s", first_msg);
+}
+
+static int fd_kind(int fd, const struct statfs *sfs, enum mmr_backend *b)
+{
+	char path[64], target[256];
+	ssize_t n;
+
+	if ((unsigned long)sfs->f_type == HUGETLBFS_MAGIC) {
+		*b = MMR_BACKEND_HUGETLBFS;
+		return 0;
+	}
+	if ((unsigned long)sfs->f_type != TMPFS_MAGIC)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = mmri_readlink(path, target, sizeof(target) - 1);
+	if (n > 0 && !strncmp(target, "/memfd:", 7))
+		*b = MMR_BACKEND_MEMFD;
+	else
+		*b = MMR_BACKEND_POSIX;
+	return 0;
+}
+
+int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags)
+{
+	struct mmr_region *r;
+	enum mmr_backend b;
+	struct statfs sfs;
+	struct stat st;
+	int ret;
+
+	if (!out)
+		return mmri_err(EINVAL, "mmr_region_open_fd: out is NULL");
+	*out = NULL;
+	if (flags & ~(MMR_POPULATE | MMR_THP))
+		return mmri_err(EINVAL, "mmr_region_open_fd: only MMR_POPULATE and MMR_THP "
+				"apply to an existing object (flags 0x%x)", flags);
+	if (fd < 0)
+		return mmri_err(EBADF, "mmr_region_open_fd: fd %d is not valid", fd);
+	ret = mmri_fstat(fd, &st);
+	if (!ret)
+		ret = mmri_fstatfs(fd, &sfs);
+	if (ret)
+		return mmri_err(ret, "mmr_region_open_fd: fd %d cannot be examined", fd);
+	if (!S_ISREG(st.st_mode) || fd_kind(fd, &sfs, &b))
+		return mmri_err(EINVAL, "mmr_region_open_fd: fd %d is not a shared memory "
+				"object (memfd, POSIX shm, tmpfs or hugetlbfs file)", fd);
+	if (st.st_size <= 0)
+		return mmri_err(EINVAL, "mmr_region_open_fd: the object behind fd %d is "
+				"empty", fd);
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return mmri_err(ENOMEM, "mmr_region_open_fd: out of memory");
+	r->fd = mmri_fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (r->fd < 0) {
+		ret = r->fd;
+		free(r);
+		return mmri_err(ret, "mmr_region_open_fd: dup of fd %d failed%s", fd,
+				ret == -EMFILE ? ": too many open files, raise ulimit -n" : "");
+	}
+	r->ops = backends[b];
+	r->hugetlb = b == MMR_BACKEND_HUGETLBFS;
+	r->page_size = r->hugetlb ? (size_t)sfs.f_bsize : mmri_base_page();
+	if (r->hugetlb && sfs.f_bsize >= (long)MMRI_SZ_1G)
+		r->flags = MMR_HUGE_1GB;
+	else if (r->hugetlb)
+		r->flags = MMR_HUGE_2MB;
+	r->flags |= b | flags;
+	r->size = (size_t)st.st_size;
+	r->shmid = -1;
+	pthread_mutex_init(&r->lock, NULL);
+	*out = r;
+	return 0;
+}
+
+/* ---- views ---- */
+
+int mmri_region_add_view(struct mmr_region *r, void *addr, size_t off, size_t len)
+{
+	if (r->nviews == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		struct mmri_view *v = realloc(r->views, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->views = v;
+		r->cap = cap;
+	}
+	r->views[r->nviews++] = (struct mmri_view){ addr, len, off };
+	return 0;
+}
+
+static int check_range(const char *fn, const struct mmr_region *r, size_t off,
+		       size_t len)
+{
+	if (!r)
+		return mmri_err(EINVAL, "%s: region is NULL", fn);
+	if (!len)
+		return mmri_err(EINVAL, "%s: length is 0", fn);
+	if ((off | len) & (r->page_size - 1))
+		return mmri_err(EINVAL, "%s: offset %zu and length %zu must be multiples "
+				"of the region's page size (%zu)", fn, off, len, r->page_size);
+	if (off > r->size || len > r->size - off)
+		return mmri_err(EINVAL, "%s: [%zu, +%zu) goes past the end of the region "
+				"(%zu bytes)", fn, off, len, r->size);
+	return 0;
+}
+
+static int check_view_args(struct mmr_region *r, size_t off, size_t len, void *addr,
+			   int prot, unsigned flags)
+{
+	int ret = check_range("mmr_view", r, off, len);
+
+	if (ret)
+		return ret;
+	if (flags & ~MMR_VIEW_FLAGS)
+		return mmri_err(EINVAL, "mmr_view: unknown flags 0x%x", flags & ~MMR_VIEW_FLAGS);
+	if ((flags & MMR_FIXED) && (flags & MMR_FIXED_NOREPLACE))
+		return mmri_err(EINVAL, "mmr_view: MMR_FIXED and MMR_FIXED_NOREPLACE "
+				"exclude each other");
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
+		return mmri_err(EINVAL, "mmr_view: prot 0x%x has bits other than PROT_READ, "
+				"PROT_WRITE and PROT_EXEC", prot);
+	if ((flags & (MMR_FIXED | MMR_FIXED_NOREPLACE)) &&
+	    (!addr || ((uintptr_t)addr & (r->page_size - 1))))
+		return mmri_err(EINVAL, "mmr_view: a fixed address must be non-NULL and "
+				"aligned to the page size (%zu): %p", r->page_size, addr);
+	return 0;
+}
+
+void *mmr_view(mmr_region *r, size_t off, size_t len, void *addr, int prot,
+	       unsigned flags)
+{
+	bool fixed = flags & (MMR_FIXED | MMR_FIXED_NOREPLACE);
+	void *p;
+	int ret;
+
+	ret = check_view_args(r, off, len, addr, prot, flags);
+	if (ret)
+		return NULL;
+	pthread_mutex_lock(&r->lock);
+	if (flags & MMR_FIXED_NOREPLACE) {
+		ret = mmri_reserve_noreplace(addr, len);
+		if (ret) {
+			pthread_mutex_unlock(&r->lock);
+			return mmri_err_ptr(ret, "mmr_view: [%p, +%zu) %s (MMR_FIXED_NOREPLACE)",
+					    addr, len, ret == -EEXIST ?
+					    "is already mapped" : "cannot be reserved");
+		}
+	}
+	p = r->ops->map(r, off, len, fixed ? addr : NULL, prot, fixed);
+	if (IS_ERR(p)) {
+		ret = (int)PTR_ERR(p);
+		goto undo_reserve;
+	}
+	if ((flags | r->flags) & MMR_POPULATE) {
+		ret = mmri_populate(p, len, prot);
+		if (ret) {
+			mmri_err(ret, "prefaulting %zu bytes failed: %s", len, mmri_map_hint(-ret));
+			goto undo_map;
+		}
+	}
+	if (r->flags & MMR_THP)
+		mmri_madvise(p, len, MADV_HUGEPAGE);	/* advice only: may be off */
+	ret = mmri_region_add_view(r, p, off, len);
+	if (ret) {
+		mmri_err(ret, "out of memory for the view list");
+		goto undo_map;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return p;
+
+undo_map:
+	if (fixed)	/* keep the caller's range reserved, never a hole */
+		mmri_mmap(p, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+			  MAP_NORESERVE, -1, 0);
+	else
+		mmri_munmap(p, len);
+undo_reserve:
+	if (flags & MMR_FIXED_NOREPLACE)
+		mmri_munmap(addr, len);
+	pthread_mutex_unlock(&r->lock);
+	fail("mmr_view", ret);
+	return NULL;
+}
+
+int mmr_unview(mmr_region *r, void *addr, size_t len)
+{
+	int ret;
+
+	if (!r)
+		return mmri_err(EINVAL, "mmr_unview: region is NULL");
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->nviews; i++) {
+		if (r->views[i].addr != addr || r->views[i].len != len)
+			continue;
+		ret = mmri_munmap(addr, len);
+		if (!ret)
+			r->views[i] = r->views[--r->nviews];
+		pthread_mutex_unlock(&r->lock);
+		if (ret)
+			return mmri_err(ret, "mmr_unview: munmap of [%p, +%zu) failed", addr, len);
+		return 0;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return mmri_err(EINVAL, "mmr_unview: [%p, +%zu) is not a view of this region",
+			addr, len);
+}
+
+size_t mmr_region_view_count(const mmr_region *r)
+{
+	size_t n;
+
+	if (!r)
+		return 0;
+	pthread_mutex_lock((pthread_mutex_t *)&r->lock);
+	n = r->nviews;
+	pthread_mutex_unlock((pthread_mutex_t *)&r->lock);
+	return n;
+}
+
+/* ---- the rest of a region's life ---- */
+
+int mmr_region_resize(mmr_region *r, size_t new_size)
+{
+	int ret = 0;
+
+	if (!r)
+		return mmri_err(EINVAL, "mmr_region_resize: region is NULL");
+	if (!new_size || new_size > MMRI_MAX_SIZE)
+		return mmri_err(EINVAL, "mmr_region_resize: bad size %zu", new_size);
+	new_size = (new_size + r->page_size - 1) & ~(r->page_size - 1);
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < r->nviews; i++) {
+		if (r->views[i].off + r->views[i].len > new_size) {
+			ret = mmri_err(EBUSY, "mmr_region_resize: the view at %p maps up to "
+				       "offset %zu, past the new size %zu: unview it first",
+				       r->views[i].addr, r->views[i].off + r->views[i].len,
+				       new_size);
+			goto out;
+		}
+	}
+	if (new_size != r->size) {
+		ret = r->ops->resize(r, new_size);
+		if (ret)
+			fail("mmr_region_resize", ret);
+		else
+			r->size = new_size;
+	}
+out:
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+int mmr_region_discard(mmr_region *r, size_t off, size_t len)
+{
+	int ret = check_range("mmr_region_discard", r, off, len);
+
+	if (ret)
+		return ret;
+	ret = r->ops->discard(r, off, len);
+	return ret ? fail("mmr_region_discard", ret) : 0;
+}
+
+int mmr_region_fd(const mmr_region *r)
+{
+	if (!r)
+		return mmri_err(EINVAL, "mmr_region_fd: region is NULL");
+	if (r->fd < 0)
+		return mmri_err(EOPNOTSUPP, "mmr_region_fd: the %s backend has no file "
+				"descriptor: use memfd, posix or hugetlbfs to share by fd",
+				r->ops->name);
+	return r->fd;
+}
+
+size_t mmr_region_size(const mmr_region *r)
+{
+	return r ? r->size : 0;
+}
+
+size_t mmr_region_page_size(const mmr_region *r)
+{
+	return r ? r->page_size : 0;
+}
+
+enum mmr_backend mmr_region_backend(const mmr_region *r)
+{
+	return r ? r->ops->id : MMR_BACKEND_AUTO;
+}
+
+void mmr_region_destroy(mmr_region *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nviews; i++)
+		mmri_munmap(r->views[i].addr, r->views[i].len);
+	r->ops->destroy(r);
+	free(r->views);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}

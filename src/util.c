@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/* Small helpers shared by the backends: files, prefaulting, reservations. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+size_t mmri_base_page(void)
+{
+	static size_t page;
+
+	if (!page)
+		page = (size_t)sysconf(_SC_PAGESIZE);
+	return page;
+}
+
+/* Read a small text file into @buf; returns bytes read or -errno. */
+int mmri_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = mmri_open(path, O_RDONLY | O_CLOEXEC, 0);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	n = mmri_read(fd, buf, len - 1);
+	mmri_close(fd);
+	if (n < 0)
+		return (int)n;
+	buf[n] = 0;
+	return (int)n;
+}
+
+/* A number from a sysfs/procfs file, or -1. */
+long mmri_read_long(const char *path)
+{
+	char buf[64];
+
+	if (mmri_read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * MADV_POPULATE_{READ,WRITE} (5.14) fault pages in without touching them
+ * from user space; older kernels get a read (or a no-op atomic add) per
+ * page, which allocates the page of a shared object just the same.
+ */
+int mmri_populate(void *addr, size_t len, int prot)
+{
+	size_t page = mmri_base_page();
+	int r;
+
+	if (!(prot & (PROT_READ | PROT_WRITE)))
+		return 0;
+	r = mmri_madvise(addr, len, (prot & PROT_WRITE) ? MADV_POPULATE_WRITE :
+			 MADV_POPULATE_READ);
+	if (r != -EINVAL)
+		return r;
+	for (size_t off = 0; off < len; off += page) {
+		char *p = (char *)addr + off;
+
+		if (prot & PROT_WRITE)
+			__atomic_fetch_add(p, 0, __ATOMIC_RELAXED);
+		else
+			(void)*(volatile char *)p;
+	}
+	return 0;
+}
+
+int mmri_reserve_noreplace(void *addr, size_t len)
+{
+	void *p = mmri_mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			    MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (IS_ERR(p))
+		return (int)PTR_ERR(p);
+	if (p != addr) {
+		/* Kernels before 4.17 treat the flag as a hint. */
+		mmri_munmap(p, len);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+void *mmri_reserve_aligned(size_t len, size_t align)
+{
+	size_t span = len + align;
+	char *p, *a;
+
+	if (span < len)
+		return ERR_PTR(-ENOMEM);
+	p = mmri_mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		      MAP_NORESERVE, -1, 0);
+	if (IS_ERR(p))
+		return p;
+	a = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+	if (a > p)
+		mmri_munmap(p, (size_t)(a - p));
+	if (a + len < p + span)
+		mmri_munmap(a + len, (size_t)(p + span - (a + len)));
+	return a;
+}
+
+static size_t parse_pagesize_opt(const char *opts)
+{
+	const char *p = strstr(opts, "pagesize=");
+	char *end;
+	size_t v;
+
+	if (!p)
+		return mmri_default_huge_page();
+	v = strtoul(p + 9, &end, 10);
+	switch (*end) {
+	case 'G':
+		return v << 30;
+	case 'M':
+		return v << 20;
+	case 'K':
+		return v << 10;
+	default:
+		return v;
+	}
+}
+
+int mmri_hugetlbfs_mount(size_t page_size, char *path, size_t len)
+{
+	FILE *f = fopen("/proc/mounts", "re");
+	char dev[256], dir[4096], type[64], opts[1024];
+	int r = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fscanf(f, "%255s %4095s %63s %1023s %*d %*d", dev, dir, type, opts) == 4) {
+		if (strcmp(type, "hugetlbfs"))
+			continue;
+		if (page_size && parse_pagesize_opt(opts) != page_size)
+			continue;
+		if (access(dir, W_OK)) {
+			r = -EACCES;
+			continue;
+		}
+		if (strlen(dir) >= len) {
+			r = -ENAMETOOLONG;
+			continue;
+		}
+		strcpy(path, dir);
+		r = 0;
+		break;
+	}
+	fclose(f);
+	return r;
+}
+
+size_t mmri_default_huge_page(void)
+{
+	char buf[4096], *p;
+
+	if (mmri_read_file("/proc/meminfo", buf, sizeof(buf)) <= 0)
+		return 0;
+	p = strstr(buf, "Hugepagesize:");
+	return p ? strtoul(p + 13, NULL, 10) << 10 : 0;
+}
