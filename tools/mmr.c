@@ -205,14 +205,58 @@ static int demo_private(struct demo_row *row)
 	return ok;
 }
 
+#define NR_2M "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%ld\n", v);
+	return fclose(f);
+}
+
+/* As root with an empty pool, lend the demo 4 huge pages, given back after. */
+static long demo_reserve_huge(const struct mmr_probe_report *rep)
+{
+	long old = rep->huge_2m_total;
+
+	if (geteuid() != 0 || old < 0 || rep->huge_2m_free >= 4)
+		return -1;
+	if (write_long(NR_2M, old + 4) || read_long(NR_2M) < old + 1) {
+		write_long(NR_2M, old);
+		return -1;
+	}
+	printf("(reserved 2 MiB huge pages for the demo: nr_hugepages %ld -> %ld, "
+	       "restored at the end)\n", old, read_long(NR_2M));
+	return old;
+}
+
 static int cmd_demo(void)
 {
 	struct mmr_probe_report rep;
 	struct demo_row rows[16];
 	int n = 0, failed = 0, tried = 0;
+	long old_huge;
 
 	mmr_probe(&rep);
-	printf("memmirror demo on Linux %s: one region, two views, same bytes\n\n", rep.kernel);
+	printf("memmirror demo on Linux %s: one region, two views, same bytes\n", rep.kernel);
+	old_huge = demo_reserve_huge(&rep);
+	putchar('\n');
 	for (int b = 1; b < MMR_BACKEND_COUNT; b++) {
 		struct demo_row *row = &rows[n++];
 
@@ -238,6 +282,13 @@ static int cmd_demo(void)
 	rows[n].what = "huge (best)";
 	rows[n].ok = demo_backend(MMR_HUGE, 4u << 20, &rows[n]);
 	failed += !rows[n++].ok;
+	memset(&rows[n], 0, sizeof(rows[n]));
+	rows[n].what = "sysv 2M huge";
+	rows[n].ok = demo_backend(MMR_BACKEND_SYSV | MMR_HUGE_2MB, 2u << 20, &rows[n]);
+	if (!rows[n++].ok)
+		rows[n - 1].ok = -1;	/* needs a reserved pool: shown, not failed */
+	if (old_huge >= 0)
+		write_long(NR_2M, old_huge);
 	memset(&rows[n], 0, sizeof(rows[n]));
 	rows[n].what = "mirror shared";
 	rows[n].ok = demo_mirror(&rows[n]);
