@@ -40,7 +40,7 @@ STATIC_LIB := $(BUILD)/libmemmirror.a
 SHARED_LIB := $(BUILD)/libmemmirror.so.$(VERSION)
 
 .PHONY: all lib tests examples demo check check-lib check-sanitize check-tsan \
-	check-valgrind tests-static install uninstall clean deps-lib
+	check-valgrind tests-static install uninstall clean deps
 
 all: lib $(BUILD)/mmr examples
 
@@ -80,6 +80,9 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr probe
 	$(BUILD)/mmr demo
 
+# The README's test command: every test there is.
+check: check-lib check-sanitize $(if $(wildcard kernel/kernel.mk),kernel-check)
+
 check-lib: tests
 	sh tests/run.sh $(BUILD)/tests
 
@@ -102,8 +105,8 @@ tests-static:
 	rm -rf build/tests-static && mkdir -p build/tests-static
 	cp build/static/tests/* build/tests-static/
 
-deps-lib:
-	sh .ci/deps-lib.sh
+deps:
+	sh scripts/deps.sh all
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \

@@ -64,6 +64,23 @@ void *mmri_err_ptr(int err, const char *fmt, ...)
 	return NULL;
 }
 
+int mmri_err_raw(int err, const char *text)
+{
+	if (err < 0)
+		err = -err;
+	snprintf(last_error, sizeof(last_error), "%s", text);
+	errno = err;
+	return -err;
+}
+
+int mmri_err_prefix(int err, const char *prefix)
+{
+	char msg[sizeof(last_error) + 128];
+
+	snprintf(msg, sizeof(msg), "%s: %s", prefix, last_error);
+	return mmri_err_raw(err, msg);
+}
+
 const char *mmri_map_hint(int err)
 {
 	switch (err) {

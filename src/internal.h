@@ -58,8 +58,9 @@ struct mmr_region {
 	size_t master_len;
 	bool hugetlb;
 	pthread_mutex_t lock;	/* protects views */
-	struct mmri_view *views;
+	struct mmri_view *views;	/* inline_views until more are needed */
 	size_t nviews, cap;
+	struct mmri_view inline_views[4];
 };
 
 struct mmri_backend_ops {
@@ -88,6 +89,10 @@ const struct mmri_backend_ops *mmri_backend_ops(enum mmr_backend b);
 /* error.c: record a message for mmr_last_error(); return -err / NULL. */
 int mmri_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void *mmri_err_ptr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Put "prefix: " before the message already recorded. */
+int mmri_err_prefix(int err, const char *prefix);
+/* Set the message to @text exactly. */
+int mmri_err_raw(int err, const char *text);
 /* Append a hint for a well-known errno of a mapping call. */
 const char *mmri_map_hint(int err);
 void mmri_clear_error(void);
@@ -102,6 +107,8 @@ void mmri_fd_destroy(struct mmr_region *r);
  * an fallocate that reserves the pages now. */
 int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size);
 unsigned mmri_hugetlb_flag_bits(size_t page_size);	/* log2 << 26 */
+/* Re-read RLIMIT_FSIZE before the next resize (probe and reset call it). */
+void mmri_fsize_limit_forget(void);
 
 /* backend_mremap.c: views mirrored from r->master (mremap, sysv). */
 void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,

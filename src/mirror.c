@@ -216,10 +216,6 @@ void *mmr_mirror(void *addr, size_t len, void *new_addr, unsigned flags)
 fail:
 	if (flags & MMR_FIXED_NOREPLACE)
 		mmri_munmap(new_addr, len);
-	{
-		char msg[512];
-
-		snprintf(msg, sizeof(msg), "%s", mmr_last_error());
-		return mmri_err_ptr(ret, "mmr_mirror: %s", msg);
-	}
+	mmri_err_prefix(ret, "mmr_mirror");
+	return NULL;
 }

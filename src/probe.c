@@ -145,6 +145,7 @@ int mmr_probe(struct mmr_probe_report *rep)
 	if (!rep)
 		return mmri_err(EINVAL, "mmr_probe: report is NULL");
 	mmri_probe_cached();
+	mmri_fsize_limit_forget();
 	pthread_mutex_lock(&probe_lock);
 	probe_pools(&cache);
 	*rep = cache;
@@ -157,4 +158,5 @@ void mmr_probe_reset(void)
 	pthread_mutex_lock(&probe_lock);
 	cache_valid = false;
 	pthread_mutex_unlock(&probe_lock);
+	mmri_fsize_limit_forget();
 }

@@ -63,10 +63,7 @@ int mmr_backend_from_name(const char *name)
 /* Prefix the backend's message with the public function's name. */
 static int fail(const char *fn, int err)
 {
-	char msg[512];
-
-	snprintf(msg, sizeof(msg), "%s", mmr_last_error());
-	return mmri_err(err, "%s: %s", fn, msg);
+	return mmri_err_prefix(err, fn);
 }
 
 /* ---- creation ---- */
@@ -204,8 +201,9 @@ int mmr_region_create(mmr_region **out, size_t size, unsigned flags)
 	enum mmr_backend b = (enum mmr_backend)(flags & MMR_BACKEND_MASK);
 	struct page_choice pages[3];
 	enum mmr_backend plan[MMR_BACKEND_COUNT];
+	enum mmr_backend first_backend = MMR_BACKEND_AUTO;
 	int npages, ret, first_err = 0;
-	char first_msg[512] = "";
+	char first_msg[512] = "", text[600];
 
 	if (!out)
 		return mmri_err(EINVAL, "mmr_region_create: out is NULL");
@@ -230,15 +228,17 @@ int mmr_region_create(mmr_region **out, size_t size, unsigned flags)
 				return 0;
 			if (!first_err) {
 				first_err = ret;
-				snprintf(first_msg, sizeof(first_msg), "%s backend: %s",
-					 backends[plan[j]]->name, mmr_last_error());
+				snprintf(first_msg, sizeof(first_msg), "%s", mmr_last_error());
+				first_backend = plan[j];
 			}
 		}
 	}
 	if (!first_err)
 		return mmri_err(ENOSYS, "mmr_region_create: no backend works on this "
 				"system: run 'mmr probe' to see why");
-	return mmri_err(first_err, "mmr_region_create: %s", first_msg);
+	snprintf(text, sizeof(text), "mmr_region_create: %s backend: %s",
+		 backends[first_backend]->name, first_msg);
+	return mmri_err_raw(first_err, text);
 }
 
 static int fd_kind(int fd, const struct statfs *sfs, enum mmr_backend *b)
@@ -317,10 +317,21 @@ int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags)
 
 int mmri_region_add_view(struct mmr_region *r, void *addr, size_t off, size_t len)
 {
+	if (!r->views) {
+		r->views = r->inline_views;
+		r->cap = sizeof(r->inline_views) / sizeof(r->inline_views[0]);
+	}
 	if (r->nviews == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 8;
-		struct mmri_view *v = realloc(r->views, cap * sizeof(*v));
+		size_t cap = r->cap * 2;
+		struct mmri_view *v;
 
+		if (r->views == r->inline_views) {
+			v = malloc(cap * sizeof(*v));
+			if (v)
+				memcpy(v, r->views, r->nviews * sizeof(*v));
+		} else {
+			v = realloc(r->views, cap * sizeof(*v));
+		}
 		if (!v)
 			return -ENOMEM;
 		r->views = v;
@@ -535,7 +546,8 @@ void mmr_region_destroy(mmr_region *r)
 	for (size_t i = 0; i < r->nviews; i++)
 		mmri_munmap(r->views[i].addr, r->views[i].len);
 	r->ops->destroy(r);
-	free(r->views);
+	if (r->views != r->inline_views)
+		free(r->views);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

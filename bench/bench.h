@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: MIT */
+/* Benchmarks linked into the mmr tool: `mmr bench <name> [--json]`. */
+#ifndef MMR_BENCH_H
+#define MMR_BENCH_H
+
+#include <stdint.h>
+#include <time.h>
+
+int mmr_bench_setup(int argc, char **argv);
+int mmr_bench_populate(int argc, char **argv);
+int mmr_bench_ring(int argc, char **argv);
+int mmr_bench_heap(int argc, char **argv);
+
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+#endif

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mmr bench setup: the cost of making mirrored memory. For each backend,
+ * create a region, make two views, destroy it, through the library and
+ * through the raw system calls that do the same work; interleaved rounds,
+ * median of each, and the ratio (the library's overhead).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "memmirror.h"
+#include "bench.h"
+
+#define SIZE (64u << 10)
+#define ROUNDS 15
+
+static int raw_memfd(void)
+{
+	int fd = (int)syscall(SYS_memfd_create, "memmirror", 1u);
+	void *a, *b;
+
+	if (fd < 0 || ftruncate(fd, SIZE))
+		return -1;
+	a = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		return -1;
+	munmap(a, SIZE);
+	munmap(b, SIZE);
+	return close(fd);
+}
+
+static int raw_posix(void)
+{
+	static unsigned n;
+	char name[64];
+	void *a, *b;
+	int fd;
+
+	snprintf(name, sizeof(name), "/memmirror-bench-%d-%u", (int)getpid(), n++);
+	snprintf(name, sizeof(name), "/dev/shm/memmirror-bench-%d-%u", (int)getpid(), n++);
+	fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	unlink(name);
+	if (ftruncate(fd, SIZE))
+		return -1;
+	a = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		return -1;
+	munmap(a, SIZE);
+	munmap(b, SIZE);
+	return close(fd);
+}
+
+static int raw_mremap(void)
+{
+	void *m, *a, *b;
+
+	m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	a = (void *)syscall(SYS_mremap, m, 0, SIZE, 1, NULL);
+	b = (void *)syscall(SYS_mremap, m, 0, SIZE, 1, NULL);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		return -1;
+	munmap(a, SIZE);
+	munmap(b, SIZE);
+	return munmap(m, SIZE);
+}
+
+static int raw_sysv(void)
+{
+	int id = shmget(IPC_PRIVATE, SIZE, IPC_CREAT | 0600);
+	void *m, *a, *b;
+
+	if (id < 0)
+		return -1;
+	m = shmat(id, NULL, 0);
+	shmctl(id, IPC_RMID, NULL);
+	if (m == (void *)-1)
+		return -1;
+	a = (void *)syscall(SYS_mremap, m, 0, SIZE, 1, NULL);
+	b = (void *)syscall(SYS_mremap, m, 0, SIZE, 1, NULL);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		return -1;
+	munmap(a, SIZE);
+	munmap(b, SIZE);
+	return shmdt(m);
+}
+
+static int raw_native(void)
+{
+	int fd = (int)syscall(SYS_memfd_create, "memmirror", 1u);
+	void *m, *a, *b;
+
+	if (fd < 0 || ftruncate(fd, SIZE))
+		return -1;
+	m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	a = (void *)syscall(SYS_mremap, m, SIZE, SIZE, 1 | 8, NULL);
+	b = (void *)syscall(SYS_mremap, m, SIZE, SIZE, 1 | 8, NULL);
+	if (a == MAP_FAILED || b == MAP_FAILED)
+		return -1;
+	munmap(a, SIZE);
+	munmap(b, SIZE);
+	munmap(m, SIZE);
+	return close(fd);
+}
+
+static enum mmr_backend lib_backend;
+
+static int lib(void)
+{
+	mmr_region *r;
+
+	if (mmr_region_create(&r, SIZE, lib_backend))
+		return -1;
+	if (!mmr_view(r, 0, SIZE, NULL, PROT_READ | PROT_WRITE, 0) ||
+	    !mmr_view(r, 0, SIZE, NULL, PROT_READ | PROT_WRITE, 0))
+		return -1;
+	mmr_region_destroy(r);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ns per iteration of @fn, one round. */
+static double round_ns(int (*fn)(void), int iters)
+{
+	uint64_t t0 = bench_now_ns();
+
+	for (int i = 0; i < iters; i++)
+		if (fn())
+			return -1;
+	return (double)(bench_now_ns() - t0) / iters;
+}
+
+int mmr_bench_setup(int argc, char **argv)
+{
+	static const struct {
+		enum mmr_backend b;
+		int (*raw)(void);
+	} cases[] = {
+		{ MMR_BACKEND_MEMFD, raw_memfd },
+		{ MMR_BACKEND_POSIX, raw_posix },
+		{ MMR_BACKEND_SYSV, raw_sysv },
+		{ MMR_BACKEND_MREMAP, raw_mremap },
+		{ MMR_BACKEND_NATIVE, raw_native },
+	};
+	int json = argc > 1 && !strcmp(argv[1], "--json");
+	int iters = 500, first = 1;
+	struct mmr_probe_report rep;
+
+	mmr_probe(&rep);
+	if (json)
+		printf("{\"benchmark\": \"setup\", \"size\": %u, \"iterations\": %d, "
+		       "\"rounds\": %d, \"results\": [", SIZE, iters, ROUNDS);
+	else
+		printf("create + 2 views + destroy of a %u KiB region, median of %d rounds "
+		       "of %d\n\n%-8s %12s %12s %8s\n", SIZE >> 10, ROUNDS, iters,
+		       "backend", "library ns", "raw ns", "ratio");
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		double l[ROUNDS], r[ROUNDS];
+
+		if (!rep.backend[cases[c].b].available) {
+			if (!json)
+				printf("%-8s %12s %12s %8s  (%s)\n", mmr_backend_name(cases[c].b),
+				       "-", "-", "-", rep.backend[cases[c].b].why);
+			continue;
+		}
+		lib_backend = cases[c].b;
+		round_ns(lib, iters / 10);	/* warm up */
+		round_ns(cases[c].raw, iters / 10);
+		for (int i = 0; i < ROUNDS; i++) {	/* interleaved: same noise */
+			l[i] = round_ns(lib, iters);
+			r[i] = round_ns(cases[c].raw, iters);
+			if (l[i] < 0 || r[i] < 0) {
+				fprintf(stderr, "mmr bench setup: %s failed: %s\n",
+					mmr_backend_name(cases[c].b), l[i] < 0 ?
+					mmr_last_error() : strerror(errno));
+				return 1;
+			}
+		}
+		qsort(l, ROUNDS, sizeof(double), cmp_double);
+		qsort(r, ROUNDS, sizeof(double), cmp_double);
+		if (json)
+			printf("%s{\"backend\": \"%s\", \"library_ns\": %.0f, \"raw_ns\": %.0f, "
+			       "\"ratio\": %.3f}", first ? "" : ", ",
+			       mmr_backend_name(cases[c].b), l[ROUNDS / 2], r[ROUNDS / 2],
+			       l[ROUNDS / 2] / r[ROUNDS / 2]);
+		else
+			printf("%-8s %12.0f %12.0f %7.3fx\n", mmr_backend_name(cases[c].b),
+			       l[ROUNDS / 2], r[ROUNDS / 2], l[ROUNDS / 2] / r[ROUNDS / 2]);
+		first = 0;
+	}
+	if (json)
+		printf("]}\n");
+	return 0;
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Install what memmirror needs on Debian 12 (run as root; a no-op when all
+# is there). Usage: sh scripts/deps.sh [lib|kernel|all]   (default: all)
+set -e
+what=${1:-all}
+lib_pkgs="build-essential valgrind"
+kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio busybox-static qemu-system-x86 man-db"
+case $what in
+lib) pkgs=$lib_pkgs ;;
+kernel) pkgs=$kernel_pkgs ;;
+all) pkgs="$lib_pkgs $kernel_pkgs" ;;
+*) echo "usage: $0 [lib|kernel|all]" >&2; exit 2 ;;
+esac
+missing=
+for p in $pkgs; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "memmirror: missing Debian packages:$missing" >&2
+	echo "memmirror: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+echo "memmirror: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends $missing
