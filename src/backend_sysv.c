@@ -93,11 +93,12 @@ static int sysv_create(struct mmr_region *r)
  * is unavailable (valgrind, for one).
  */
 static void *sysv_shmat_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-			   int prot, bool fixed)
+			   int prot, bool fixed, bool *populate)
 {
 	char *p, *v;
 	int ret;
 
+	(void)populate;
 	p = mmri_shmat(r->shmid, NULL, (prot & PROT_WRITE) ? 0 : SHM_RDONLY);
 	if (IS_ERR(p)) {
 		mmri_err((int)PTR_ERR(p), "shmat of the hugetlb segment failed: %s",
@@ -132,15 +133,15 @@ static void *sysv_shmat_map(struct mmr_region *r, size_t off, size_t len, void *
 }
 
 static void *sysv_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-		      int prot, bool fixed)
+		      int prot, bool fixed, bool *populate)
 {
 	void *p;
 
 	if (r->hugetlb)
-		return sysv_shmat_map(r, off, len, addr, prot, fixed);
-	p = mmri_master_map(r, off, len, addr, prot, fixed);
+		return sysv_shmat_map(r, off, len, addr, prot, fixed, populate);
+	p = mmri_master_map(r, off, len, addr, prot, fixed, populate);
 	if (p == ERR_PTR(-EINVAL))
-		p = sysv_shmat_map(r, off, len, addr, prot, fixed);
+		p = sysv_shmat_map(r, off, len, addr, prot, fixed, populate);
 	return p;
 }
 
