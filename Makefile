@@ -23,6 +23,12 @@ MMR_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncatio
 	-Iinclude -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
 LDLIBS := -pthread $(EXTRA_LDFLAGS)
 
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 SOVERSION := 0
 VERSION := 0.1.0
 
@@ -48,33 +54,39 @@ lib: $(STATIC_LIB) $(SHARED_LIB)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(MMR_CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(MMR_CFLAGS) -MMD -MP -c -o $@ $<
 
 $(STATIC_LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@
-	$(AR) rcs $@ $^
+	$(Q)rm -f $@
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)$(AR) rcs $@ $^
 
 $(SHARED_LIB): $(LIB_OBJ) src/memmirror.map
-	$(CC) $(MMR_CFLAGS) -shared -Wl,-soname,libmemmirror.so.$(SOVERSION) \
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -shared -Wl,-soname,libmemmirror.so.$(SOVERSION) \
 		-Wl,--version-script=src/memmirror.map -o $@ $(LIB_OBJ) $(LDLIBS)
-	ln -sf libmemmirror.so.$(VERSION) $(BUILD)/libmemmirror.so.$(SOVERSION)
-	ln -sf libmemmirror.so.$(SOVERSION) $(BUILD)/libmemmirror.so
+	$(Q)ln -sf libmemmirror.so.$(VERSION) $(BUILD)/libmemmirror.so.$(SOVERSION)
+	$(Q)ln -sf libmemmirror.so.$(SOVERSION) $(BUILD)/libmemmirror.so
 
 $(BUILD)/mmr: $(TOOL_OBJ) $(STATIC_LIB)
-	$(CC) $(MMR_CFLAGS) -o $@ $(TOOL_OBJ) $(STATIC_LIB) $(LDLIBS) -lm
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -o $@ $(TOOL_OBJ) $(STATIC_LIB) $(LDLIBS) -lm
 
 tests: $(TEST_BIN)
 
 $(BUILD)/tests/%: tests/%.c tests/helpers.h $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(MMR_CFLAGS) -Itests -o $@ $< $(STATIC_LIB) $(LDLIBS) -lm
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -Itests -o $@ $< $(STATIC_LIB) $(LDLIBS) -lm
 
 examples: $(EXAMPLE_BIN)
 
 $(BUILD)/examples/%: examples/%.c $(STATIC_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(MMR_CFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
+	@$(if $(Q),echo "  EXAMPLE $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -o $@ $< $(STATIC_LIB) $(LDLIBS)
 
 demo: $(BUILD)/mmr
 	$(BUILD)/mmr probe

@@ -42,11 +42,12 @@ static void mremap_probe(struct mmr_backend_status *st,
 
 /* Shared with SysV: a view is a mirror of part of the master mapping. */
 void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-		      int prot, bool fixed)
+		      int prot, bool fixed, bool *populate)
 {
 	void *p;
 	int ret;
 
+	(void)populate;
 	p = mmri_mremap((char *)r->master + off, 0, len,
 			MREMAP_MAYMOVE | (fixed ? MREMAP_FIXED : 0), addr);
 	if (IS_ERR(p)) {

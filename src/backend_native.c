@@ -52,13 +52,13 @@ static int native_create(struct mmr_region *r)
 }
 
 static void *native_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-			int prot, bool fixed)
+			int prot, bool fixed, bool *populate)
 {
 	int flags = MREMAP_MIRROR | MREMAP_MAYMOVE | (fixed ? MREMAP_FIXED : 0);
 	void *p;
 	int ret;
 
-	if ((r->flags & MMR_POPULATE) && mmri_probe_cached()->native_populate)
+	if (*populate && mmri_probe_cached()->native_populate)
 		flags |= MREMAP_POPULATE;
 	p = mmri_mremap((char *)r->master + off, len, len, flags, addr);
 	if (IS_ERR(p)) {
@@ -74,6 +74,8 @@ static void *native_map(struct mmr_region *r, size_t off, size_t len, void *addr
 			return ERR_PTR(ret);
 		}
 	}
+	if (flags & MREMAP_POPULATE)
+		*populate = false;	/* the kernel filled the page tables */
 	return p;
 }
 

@@ -87,15 +87,18 @@ static int sysv_create(struct mmr_region *r)
 }
 
 /*
- * hugetlb: attach the whole segment again, trim it to [off, off+len), and
- * move that to @addr if asked (hugetlb mremap moves work since 5.16).
+ * Attach the whole segment again, trim it to [off, off+len), and move that
+ * to @addr if asked (hugetlb mremap moves work since 5.16). Used for
+ * hugetlb, which mremap(old_size=0) refuses, and where mremap(old_size=0)
+ * is unavailable (valgrind, for one).
  */
-static void *sysv_huge_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-			   int prot, bool fixed)
+static void *sysv_shmat_map(struct mmr_region *r, size_t off, size_t len, void *addr,
+			   int prot, bool fixed, bool *populate)
 {
 	char *p, *v;
 	int ret;
 
+	(void)populate;
 	p = mmri_shmat(r->shmid, NULL, (prot & PROT_WRITE) ? 0 : SHM_RDONLY);
 	if (IS_ERR(p)) {
 		mmri_err((int)PTR_ERR(p), "shmat of the hugetlb segment failed: %s",
@@ -118,7 +121,7 @@ static void *sysv_huge_map(struct mmr_region *r, size_t off, size_t len, void *a
 		}
 		v = q;
 	}
-	if (prot & PROT_EXEC) {
+	if (prot != ((prot & PROT_WRITE) ? PROT_READ | PROT_WRITE : PROT_READ)) {
 		ret = mmri_mprotect(v, len, prot);
 		if (ret) {
 			mmri_munmap(v, len);
@@ -130,11 +133,16 @@ static void *sysv_huge_map(struct mmr_region *r, size_t off, size_t len, void *a
 }
 
 static void *sysv_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-		      int prot, bool fixed)
+		      int prot, bool fixed, bool *populate)
 {
+	void *p;
+
 	if (r->hugetlb)
-		return sysv_huge_map(r, off, len, addr, prot, fixed);
-	return mmri_master_map(r, off, len, addr, prot, fixed);
+		return sysv_shmat_map(r, off, len, addr, prot, fixed, populate);
+	p = mmri_master_map(r, off, len, addr, prot, fixed, populate);
+	if (p == ERR_PTR(-EINVAL))
+		p = sysv_shmat_map(r, off, len, addr, prot, fixed, populate);
+	return p;
 }
 
 static int sysv_resize(struct mmr_region *r, size_t new_size)

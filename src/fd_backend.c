@@ -17,10 +17,12 @@ unsigned mmri_hugetlb_flag_bits(size_t page_size)
 }
 
 void *mmri_fd_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-		  int prot, bool fixed)
+		  int prot, bool fixed, bool *populate)
 {
 	int flags = MAP_SHARED | (fixed ? MAP_FIXED : 0);
 	void *p;
+
+	(void)populate;
 
 	p = mmri_mmap(addr, len, prot, flags, r->fd, (off_t)off);
 	if (IS_ERR(p))

@@ -73,9 +73,11 @@ struct mmri_backend_ops {
 	 * nothing behind on failure. Returns 0 or -errno (message set). */
 	int (*create)(struct mmr_region *r);
 	/* Map [off, off+len) at @addr (MAP_FIXED semantics if @fixed, else a
-	 * hint or NULL). Returns the address or ERR_PTR (message set). */
+	 * hint or NULL). *@populate in: the caller wants the page tables
+	 * filled; out: false if the backend already did. Returns the address
+	 * or ERR_PTR (message set). */
 	void *(*map)(struct mmr_region *r, size_t off, size_t len, void *addr,
-		     int prot, bool fixed);
+		     int prot, bool fixed, bool *populate);
 	int (*resize)(struct mmr_region *r, size_t new_size);
 	int (*discard)(struct mmr_region *r, size_t off, size_t len);
 	/* Free the object; views are already unmapped. */
@@ -99,7 +101,7 @@ void mmri_clear_error(void);
 
 /* fd_backend.c: operations shared by every backend that has a file. */
 void *mmri_fd_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-		  int prot, bool fixed);
+		  int prot, bool fixed, bool *populate);
 int mmri_fd_resize(struct mmr_region *r, size_t new_size);
 int mmri_fd_discard(struct mmr_region *r, size_t off, size_t len);
 void mmri_fd_destroy(struct mmr_region *r);
@@ -112,7 +114,7 @@ void mmri_fsize_limit_forget(void);
 
 /* backend_mremap.c: views mirrored from r->master (mremap, sysv). */
 void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-		      int prot, bool fixed);
+		      int prot, bool fixed, bool *populate);
 int mmri_master_discard(struct mmr_region *r, size_t off, size_t len);
 
 /* backend_memfd.c: create r->fd as a memfd of r->size bytes. */

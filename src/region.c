@@ -383,12 +383,14 @@ void *mmr_view(mmr_region *r, size_t off, size_t len, void *addr, int prot,
 	       unsigned flags)
 {
 	bool fixed = flags & (MMR_FIXED | MMR_FIXED_NOREPLACE);
+	bool populate;
 	void *p;
 	int ret;
 
 	ret = check_view_args(r, off, len, addr, prot, flags);
 	if (ret)
 		return NULL;
+	populate = (flags | r->flags) & MMR_POPULATE;
 	pthread_mutex_lock(&r->lock);
 	if (flags & MMR_FIXED_NOREPLACE) {
 		ret = mmri_reserve_noreplace(addr, len);
@@ -399,12 +401,12 @@ void *mmr_view(mmr_region *r, size_t off, size_t len, void *addr, int prot,
 					    "is already mapped" : "cannot be reserved");
 		}
 	}
-	p = r->ops->map(r, off, len, fixed ? addr : NULL, prot, fixed);
+	p = r->ops->map(r, off, len, fixed ? addr : NULL, prot, fixed, &populate);
 	if (IS_ERR(p)) {
 		ret = (int)PTR_ERR(p);
 		goto undo_reserve;
 	}
-	if ((flags | r->flags) & MMR_POPULATE) {
+	if (populate) {
 		ret = mmri_populate(p, len, prot);
 		if (ret) {
 			mmri_err(ret, "prefaulting %zu bytes failed: %s", len, mmri_map_hint(-ret));
