@@ -92,8 +92,10 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr probe
 	$(BUILD)/mmr demo
 
-# The README's test command: every test there is.
-check: check-lib check-sanitize $(if $(wildcard kernel/kernel.mk),kernel-check)
+# The README's test command: every suite, then one total line.
+CHECK_SUITES := check-lib check-sanitize $(if $(wildcard kernel/kernel.mk),kernel-check)
+check:
+	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 
 check-lib: tests
 	sh tests/run.sh $(BUILD)/tests
