@@ -92,9 +92,11 @@ int mmr_backend_from_name(const char *name);
 
 /* ---- views ---- */
 
-/* Map [off, off+len) of the region at addr (NULL: anywhere). prot is
- * PROT_READ/PROT_WRITE/PROT_EXEC. off and len must be multiples of the
- * region's page size. */
+/* Map [off, off+len) of the region: at addr with MMR_FIXED (replacing
+ * what is there) or MMR_FIXED_NOREPLACE (EEXIST if anything is there),
+ * anywhere otherwise (addr is then ignored: pass NULL). prot is a mix of
+ * PROT_READ, PROT_WRITE and PROT_EXEC. off and len must be multiples of
+ * the region's page size. */
 void *mmr_view(mmr_region *r, size_t off, size_t len, void *addr, int prot,
 	       unsigned flags);
 /* Unmap a view made by mmr_view(); addr and len must match it exactly. */

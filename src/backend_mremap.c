@@ -71,7 +71,7 @@ int mmri_master_discard(struct mmr_region *r, size_t off, size_t len)
 	int ret = mmri_madvise((char *)r->master + off, len, MADV_REMOVE);
 
 	if (ret)
-		return mmri_err(ret, "mmr_region_discard: MADV_REMOVE of %zu bytes at %zu "
+		return mmri_err(ret, "MADV_REMOVE of %zu bytes at %zu "
 				"failed", len, off);
 	return 0;
 }
@@ -104,7 +104,7 @@ static int mremap_create(struct mmr_region *r)
 static int mremap_resize(struct mmr_region *r, size_t new_size)
 {
 	(void)new_size;
-	return mmri_err(EOPNOTSUPP, "mmr_region_resize: a shared anonymous mapping has a "
+	return mmri_err(EOPNOTSUPP, "a shared anonymous mapping has a "
 			"fixed size (mremap backend): use the memfd backend to resize (%zu bytes)",
 			r->size);
 }

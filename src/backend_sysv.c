@@ -148,7 +148,7 @@ static void *sysv_map(struct mmr_region *r, size_t off, size_t len, void *addr,
 static int sysv_resize(struct mmr_region *r, size_t new_size)
 {
 	(void)new_size;
-	return mmri_err(EOPNOTSUPP, "mmr_region_resize: SysV segments have a fixed size "
+	return mmri_err(EOPNOTSUPP, "SysV segments have a fixed size "
 			"(%zu bytes): use the memfd backend to resize", r->size);
 }
 

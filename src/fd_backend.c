@@ -110,7 +110,7 @@ int mmri_fd_discard(struct mmr_region *r, size_t off, size_t len)
 				 (off_t)off, (off_t)len);
 
 	if (ret)
-		return mmri_err(ret, "mmr_region_discard: punching a hole of %zu bytes "
+		return mmri_err(ret, "punching a hole of %zu bytes "
 				"at %zu failed", len, off);
 	return 0;
 }

@@ -511,7 +511,12 @@ int mmr_region_discard(mmr_region *r, size_t off, size_t len)
 
 	if (ret)
 		return ret;
-	ret = r->ops->discard(r, off, len);
+	pthread_mutex_lock(&r->lock);	/* not while a resize is under way */
+	if (off > r->size || len > r->size - off)
+		ret = mmri_err(EINVAL, "the region shrank to %zu bytes", r->size);
+	else
+		ret = r->ops->discard(r, off, len);
+	pthread_mutex_unlock(&r->lock);
 	return ret ? fail("mmr_region_discard", ret) : 0;
 }
 
