@@ -28,7 +28,7 @@ verdict() { # LOG NAME -> PASS/FAIL/SKIP/MISSING
 	esac
 }
 totals() { # LOG NAME -> kselftest totals, if any
-	grep -E "^\[$2\] # Totals: " "$1" | tail -1 | sed -E 's/.*Totals: //; s/ xfail:0 xpass:0//; s/ error:0//'
+	grep -E "^\[$2\] # Totals: " "$1" | tail -1 | sed -E 's/.*Totals: //; s/ xfail:0 xpass:0//; s/ error:0//' || true
 }
 
 pass=0 fail=0 skip=0

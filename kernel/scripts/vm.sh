@@ -27,7 +27,7 @@ fi
 ( cd "$root" && find . | cpio -o -H newc --quiet ) | gzip -1 > "$root.cpio.gz"
 log "booting $label kernel ($image), console log in $logf"
 set +e
-timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -m "${VM_MEM:-2048}" -smp 2 \
+timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -m "${VM_MEM:-4096}" -smp 2 \
 	-accel tcg,thread=multi -nographic -no-reboot \
 	-kernel "$image" -initrd "$root.cpio.gz" \
 	-append "console=ttyS0 quiet panic=-1 tsc=reliable mmlabel=$label" \
