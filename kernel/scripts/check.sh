@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # kernel-check: build the patched and unpatched kernels and the tests, boot both under
-# qemu, compare. Fails on a test that fails on the patched kernel (unless it fails on
+# qemu, compare. loglevel=5 after quiet keeps WARN() (KERN_WARNING) on the console. Fails on a test that fails on the patched kernel (unless it fails on
 # the unpatched one too), on a failing library test, on a VM that does not finish and
 # on any WARN/BUG/Oops/Call Trace in the patched kernel's console log.
 . "$(dirname "$0")/lib.sh"

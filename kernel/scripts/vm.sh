@@ -30,7 +30,7 @@ set +e
 timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -m "${VM_MEM:-4096}" -smp 2 \
 	-accel tcg,thread=multi -nographic -no-reboot \
 	-kernel "$image" -initrd "$root.cpio.gz" \
-	-append "console=ttyS0 quiet panic=-1 tsc=reliable mmlabel=$label" \
+	-append "console=ttyS0 quiet loglevel=5 panic=-1 tsc=reliable mmlabel=$label" \
 	</dev/null >"$logf" 2>&1
 rc=$?
 set -e
