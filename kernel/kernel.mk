@@ -1,0 +1,54 @@
+# SPDX-License-Identifier: GPL-2.0
+# Kernel side of memmirror: the MREMAP_MIRROR series, a test kernel, and its checks.
+# Included from the top-level Makefile (include kernel/kernel.mk), or run on its own
+# from the repository root: make -f kernel/kernel.mk kernel-check
+# See kernel/README.md.
+
+KERNEL_LIB_TESTS ?= 1
+# The scripts run their own make -j2 on the kernel: keep our jobserver out of it.
+KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
+
+.PHONY: kernel kernel-base kernel-tree kernel-export kernel-check kernel-checkpatch \
+	kernel-tests kernel-clean
+
+# Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
+kernel:
+	$(KERNEL_RUN) kernel/scripts/src.sh
+	$(KERNEL_RUN) kernel/scripts/build.sh build/kernel-src build/kernel
+
+# Unpatched kernel, same config: build/kernel-base/bzImage.
+kernel-base:
+	$(KERNEL_RUN) kernel/scripts/src.sh
+	$(KERNEL_RUN) kernel/scripts/build.sh build/kernel-src-base build/kernel-base
+
+# A git tree to hack in: the pristine source (tag "pristine") plus the series.
+kernel-tree:
+	$(KERNEL_RUN) kernel/scripts/src.sh
+	@echo "kernel tree: build/kernel-src (branch series, pristine..series = kernel/patches);"
+	@echo "commit there, then 'make kernel-export' to update kernel/patches"
+
+# Re-export the commits of the tree into kernel/patches.
+kernel-export:
+	$(KERNEL_RUN) kernel/scripts/export.sh
+
+kernel-tests: kernel
+	$(KERNEL_RUN) kernel/scripts/tests.sh
+
+kernel-checkpatch:
+	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
+
+# Both kernels, the selftests on both, the library's tests on the patched one.
+kernel-check:
+ifeq ($(KERNEL_LIB_TESTS),1)
+	@if [ -f tests/run.sh ] && $(MAKE) -C $(CURDIR) -n tests-static >/dev/null 2>&1; then \
+		$(MAKE) -C $(CURDIR) tests-static; \
+	else \
+		echo "[kernel] no tests-static target or tests/run.sh: library tests not run"; \
+	fi
+	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static kernel/scripts/check.sh
+else
+	$(KERNEL_RUN) kernel/scripts/check.sh
+endif
+
+kernel-clean:
+	rm -rf build/kernel build/kernel-base build/kernel-tests

@@ -1,0 +1,34 @@
+#!/bin/sh
+# /init of the test initramfs: mount, run every test with a timeout, report
+# "MM-RESULT <name> <exit status>" lines on the serial console, power off.
+export PATH=/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/shm /dev/hugepages /tmp
+mount -t tmpfs tmp /tmp
+mount -t tmpfs shm /dev/shm
+mount -t hugetlbfs huge /dev/hugepages
+echo 32 > /proc/sys/vm/nr_hugepages
+label=$(sed -n 's/.*mmlabel=\([^ ]*\).*/\1/p' /proc/cmdline)
+echo "MM-BEGIN $label $(uname -r) hugepages=$(cat /proc/sys/vm/nr_hugepages)"
+cd /tests
+for t in $(cat LIST); do
+	echo "MM-START $t"
+	start=$(date +%s)
+	timeout ${MM_TIMEOUT:-300} ./$t > /tmp/$t.log 2>&1
+	rc=$?
+	sed "s/^/[$t] /" /tmp/$t.log
+	echo "MM-RESULT $t $rc $(( $(date +%s) - start ))s"
+done
+if [ "$label" = patched ] && [ -x /lib-tests/run.sh ]; then
+	echo "MM-START library"
+	cd /lib-tests
+	./run.sh /lib-tests/bin > /tmp/lib.log 2>&1
+	rc=$?
+	sed 's/^/[library] /' /tmp/lib.log
+	echo "MM-LIBRARY rc=$rc $(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib.log | tail -1)"
+fi
+echo "MM-END"
+sync
+reboot -f

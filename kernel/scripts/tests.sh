@@ -1,0 +1,36 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the selftests that kernel-check runs, statically, against the uapi headers
+# exported by the patched build (a superset of the unpatched ones).
+. "$(dirname "$0")/lib.sh"
+need_pkgs build-essential
+
+sel="$KSRC/tools/testing/selftests"
+out="$KBUILD/kernel-tests/bin"
+hdr="$KOUT/usr/include"
+[ -d "$hdr/linux" ] || die "no exported headers in $hdr: run 'make kernel' first"
+mkdir -p "$out"
+CFLAGS="-static -O2 -g0 -w -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -isystem $hdr -I$sel -pthread"
+
+# name: sources (relative to selftests/)
+progs=(
+	"mremap_mirror:mm/mremap_mirror.c"
+	"mremap_test:mm/mremap_test.c"
+	"mremap_dontunmap:mm/mremap_dontunmap.c"
+	"hugepage-mremap:mm/hugepage-mremap.c mm/vm_util.c"
+	"mseal_test:mm/mseal_test.c"
+	"memfd_test:memfd/memfd_test.c memfd/common.c"
+)
+for p in "${progs[@]}"; do
+	name=${p%%:*}
+	srcs=""
+	for s in ${p#*:}; do srcs="$srcs $sel/$s"; done
+	# shellcheck disable=SC2086
+	if [ ! -x "$out/$name" ] || [ -n "$(find $srcs "$hdr/linux/mman.h" -newer "$out/$name")" ]; then
+		log "cc $name"
+		# shellcheck disable=SC2086
+		gcc $CFLAGS -I"$(dirname "$sel/${p#*:}")" -o "$out/$name" $srcs -lm ||
+			die "building $name failed"
+	fi
+done
+printf '%s\n' "${progs[@]%%:*}" > "$out/LIST"

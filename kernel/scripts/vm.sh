@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# vm.sh LABEL BZIMAGE LOG: pack the initramfs (once per call) and boot BZIMAGE under
+# qemu TCG; the serial console goes to LOG.
+. "$(dirname "$0")/lib.sh"
+need_pkgs busybox-static cpio qemu-system-x86
+label=$1 image=$2 logf=$3
+root="$KBUILD/kernel-tests/initramfs-$label"
+rm -rf "$root"
+mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,tests,root}
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+cp kernel/scripts/init.sh "$root/init"
+chmod +x "$root/init"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
+cp "$KBUILD/kernel-tests/bin/"* "$root/tests/"
+cp "$(dirname "$image")/.config" "$root/config" 2>/dev/null || true
+if [ "$label" = patched ] && [ -n "${LIB_TESTS_DIR:-}" ] && [ -d "$LIB_TESTS_DIR" ] && [ -f tests/run.sh ]; then
+	mkdir -p "$root/lib-tests/bin"
+	cp -r "$LIB_TESTS_DIR"/. "$root/lib-tests/bin/"
+	cp tests/run.sh "$root/lib-tests/run.sh"
+	chmod +x "$root/lib-tests/run.sh"
+fi
+( cd "$root" && find . | cpio -o -H newc --quiet ) | gzip -1 > "$root.cpio.gz"
+log "booting $label kernel ($image), console log in $logf"
+set +e
+timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -m "${VM_MEM:-4096}" -smp 2 \
+	-accel tcg,thread=multi -nographic -no-reboot \
+	-kernel "$image" -initrd "$root.cpio.gz" \
+	-append "console=ttyS0 quiet loglevel=5 panic=-1 tsc=reliable mmlabel=$label" \
+	</dev/null >"$logf" 2>&1
+rc=$?
+set -e
+tr -d '\r' < "$logf" > "$logf.tmp" && mv "$logf.tmp" "$logf"
+[ $rc -eq 0 ] || log "qemu exited with $rc"
+grep -q '^MM-END' "$logf" || die "$label VM did not finish (see $logf)"
