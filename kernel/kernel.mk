@@ -9,7 +9,7 @@ KERNEL_LIB_TESTS ?= 1
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: kernel kernel-base kernel-tree kernel-export kernel-check kernel-checkpatch \
-	kernel-tests kernel-clean
+	kernel-tests kernel-bench kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -34,6 +34,10 @@ kernel-export:
 kernel-tests: kernel
 	$(KERNEL_RUN) kernel/scripts/tests.sh
 
+# MREMAP_POPULATE against MADV_POPULATE_READ and touching, in the patched VM.
+kernel-bench:
+	$(KERNEL_RUN) kernel/scripts/bench.sh
+
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
 
@@ -51,4 +55,4 @@ else
 endif
 
 kernel-clean:
-	rm -rf build/kernel build/kernel-base build/kernel-tests
+	rm -rf build/kernel build/kernel-base build/kernel-tests build/kernel-bench

@@ -139,6 +139,16 @@ int main(int argc, char **argv)
 	int fd, s1, s2 = -1;
 	char *p;
 
+	{
+		/* clock_getres() reports the tick without high-res timers. */
+		uint64_t a = now_ns(), b;
+
+		while ((b = now_ns()) == a)
+			;
+		printf("clock step %llu ns\n", (unsigned long long)(b - a));
+		if (b - a > 100000)
+			printf("warning: a coarse clock: small timings are meaningless\n");
+	}
 	fd = memfd_create("bench-shmem", 0);
 	p = fd < 0 ? NULL : resident(fd, shmem);
 	if (!p) {

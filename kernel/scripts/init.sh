@@ -9,7 +9,8 @@ mkdir -p /dev/shm /dev/hugepages /tmp
 mount -t tmpfs tmp /tmp
 mount -t tmpfs shm /dev/shm
 mount -t hugetlbfs huge /dev/hugepages
-echo 32 > /proc/sys/vm/nr_hugepages
+# 256 MiB upstream hugetlb tests (hugepage-mmap, -shm, map_hugetlb) + the series own
+echo 160 > /proc/sys/vm/nr_hugepages
 label=$(sed -n 's/.*mmlabel=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "MM-BEGIN $label $(uname -r) hugepages=$(cat /proc/sys/vm/nr_hugepages)"
 cd /tests

@@ -11,7 +11,8 @@ KOUT_BASE=${KOUT_BASE:-$KBUILD/kernel-base}	# O= for the unpatched kernel
 KPATCHES=${KPATCHES:-kernel/patches}
 KCONFIG_FRAG=${KCONFIG_FRAG:-kernel/config}
 JOBS=${JOBS:-2}
-KGIT="git -c user.name=memmirror -c user.email=dev@memmirror.invalid"
+# gc.auto=0: an automatic gc of the 80k-file tree after git am costs minutes.
+KGIT="git -c user.name=memmirror -c user.email=dev@memmirror.invalid -c gc.auto=0"
 
 log() { printf '[kernel] %s\n' "$*" >&2; }
 die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }

@@ -15,11 +15,17 @@ CFLAGS="-static -O2 -g0 -w -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -isystem $hdr -I
 # name: sources (relative to selftests/)
 progs=(
 	"mremap_mirror:mm/mremap_mirror.c"
+	"mremap_mirror_hugetlb:mm/mremap_mirror_hugetlb.c"
+	"mremap_populate:mm/mremap_populate.c"
 	"mremap_test:mm/mremap_test.c"
 	"mremap_dontunmap:mm/mremap_dontunmap.c"
 	"hugepage-mremap:mm/hugepage-mremap.c mm/vm_util.c"
 	"mseal_test:mm/mseal_test.c"
 	"memfd_test:memfd/memfd_test.c memfd/common.c"
+	"hugepage-mmap:mm/hugepage-mmap.c"
+	"hugepage-shm:mm/hugepage-shm.c"
+	"map_hugetlb:mm/map_hugetlb.c mm/vm_util.c"
+	"hugetlb-madvise:mm/hugetlb-madvise.c mm/vm_util.c"
 )
 for p in "${progs[@]}"; do
 	name=${p%%:*}

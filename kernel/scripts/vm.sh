@@ -16,7 +16,7 @@ cp kernel/scripts/init.sh "$root/init"
 chmod +x "$root/init"
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' > "$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
-cp "$KBUILD/kernel-tests/bin/"* "$root/tests/"
+cp "${VM_BIN:-$KBUILD/kernel-tests/bin}/"* "$root/tests/"
 cp "$(dirname "$image")/.config" "$root/config" 2>/dev/null || true
 if [ "$label" = patched ] && [ -n "${LIB_TESTS_DIR:-}" ] && [ -d "$LIB_TESTS_DIR" ] && [ -f tests/run.sh ]; then
 	mkdir -p "$root/lib-tests/bin"
@@ -30,7 +30,7 @@ set +e
 timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -m "${VM_MEM:-4096}" -smp 2 \
 	-accel tcg,thread=multi -nographic -no-reboot \
 	-kernel "$image" -initrd "$root.cpio.gz" \
-	-append "console=ttyS0 quiet loglevel=5 panic=-1 tsc=reliable mmlabel=$label" \
+	-append "console=ttyS0 quiet loglevel=5 panic=-1 tsc=reliable mmlabel=$label ${VM_APPEND:-}" \
 	</dev/null >"$logf" 2>&1
 rc=$?
 set -e
