@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # kernel-bench: boot the patched kernel and run kernel/bench/mirror_populate on a
-# resident 1 GiB memfd and a 256 MiB hugetlb memfd: the cost of a populated mirror by
+# resident 1 GiB memfd and a 512 MiB hugetlb memfd: the cost of a populated mirror by
 # MADV_POPULATE_READ, by touching, and by MREMAP_POPULATE, side by side in one VM run.
 # TCG times are emulated: read the ratios. BENCH_ARGS="shmem_MiB hugetlb_MiB rounds".
 . "$(dirname "$0")/lib.sh"
@@ -14,7 +14,7 @@ rm -rf "$bin"
 mkdir -p "$bin"
 gcc -static -O2 -Wall -Wextra -Werror -isystem "$KOUT/usr/include" \
 	-o "$bin/mirror_populate" kernel/bench/mirror_populate.c
-read -r shmem huge rounds <<<"${BENCH_ARGS:-1024 256 3}"
+read -r shmem huge rounds <<<"${BENCH_ARGS:-1024 512 5}"
 cat > "$bin/kernel-bench" <<SH
 #!/bin/sh
 echo \$(( $huge / 2 + 16 )) > /proc/sys/vm/nr_hugepages
