@@ -93,7 +93,7 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr demo
 
 # The README's test command: every suite, then one total line.
-CHECK_SUITES := check-lib check-sanitize $(if $(wildcard kernel/kernel.mk),kernel-check)
+CHECK_SUITES := check-lib check-sanitize $(if $(wildcard kernel/kernel.mk),kernel-check kernel-checkpatch)
 check:
 	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 

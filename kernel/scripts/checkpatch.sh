@@ -22,5 +22,7 @@ for f in $(series_files); do
 		echo "clean: $f"
 	fi
 done
-echo "checkpatch: $(series_files | wc -l) patches, $bad with findings"
+n=$(series_files | wc -l)
+echo "checkpatch: $n patches, $bad with findings"
+echo "$((n - bad)) passed, $bad failed"
 [ $bad -eq 0 ]
