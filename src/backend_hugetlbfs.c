@@ -66,13 +66,7 @@ static int hugetlbfs_create(struct mmr_region *r)
 	fd = open_unlinked(path, sizeof(path));
 	if (fd < 0)
 		return mmri_err(fd, "creating a file in hugetlbfs mount %s failed", path);
-	r->fd = fd;
-	ret = mmri_fd_size(r, 0, r->size);
-	if (ret) {
-		mmri_close(fd);
-		r->fd = -1;
-	}
-	return ret;
+	return mmri_fd_adopt(r, fd);
 }
 
 const struct mmri_backend_ops mmri_hugetlbfs_ops = {

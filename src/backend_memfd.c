@@ -7,12 +7,6 @@
 
 #include "internal.h"
 
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x0001U
-#endif
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
 
 static void memfd_probe(struct mmr_backend_status *st,
 			 const struct mmr_probe_report *rep)
@@ -35,7 +29,7 @@ static void memfd_probe(struct mmr_backend_status *st,
 int mmri_memfd_open(struct mmr_region *r, const char *name)
 {
 	unsigned flags = MFD_CLOEXEC;
-	int fd, ret;
+	int fd;
 
 	if (r->hugetlb)
 		flags |= MFD_HUGETLB | mmri_hugetlb_flag_bits(r->page_size);
@@ -49,13 +43,7 @@ int mmri_memfd_open(struct mmr_region *r, const char *name)
 				": too many open files, raise ulimit -n" :
 				fd == -ENFILE ? ": the system file table is full" : "");
 	}
-	r->fd = fd;
-	ret = mmri_fd_size(r, 0, r->size);
-	if (ret) {
-		mmri_close(fd);
-		r->fd = -1;
-	}
-	return ret;
+	return mmri_fd_adopt(r, fd);
 }
 
 static int memfd_create_region(struct mmr_region *r)

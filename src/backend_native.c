@@ -66,14 +66,9 @@ static void *native_map(struct mmr_region *r, size_t off, size_t len, void *addr
 			 "failed: %s", len, off, mmri_map_hint((int)-PTR_ERR(p)));
 		return p;
 	}
-	if (prot != (PROT_READ | PROT_WRITE)) {
-		ret = mmri_mprotect(p, len, prot);
-		if (ret) {
-			mmri_munmap(p, len);
-			mmri_err(ret, "mprotect of a new view to 0x%x failed", prot);
-			return ERR_PTR(ret);
-		}
-	}
+	ret = mmri_view_protect(p, len, prot, PROT_READ | PROT_WRITE);
+	if (ret)
+		return ERR_PTR(ret);
 	if (flags & MREMAP_POPULATE)
 		*populate = false;	/* the kernel filled the page tables */
 	return p;

@@ -46,7 +46,7 @@ static void posix_probe(struct mmr_backend_status *st,
 static int posix_create(struct mmr_region *r)
 {
 	char name[64];
-	int fd, ret;
+	int fd;
 
 	if (r->hugetlb)
 		return mmri_err(EINVAL, "POSIX shm has no hugetlb pages: use the memfd or "
@@ -56,13 +56,7 @@ static int posix_create(struct mmr_region *r)
 		return mmri_err(fd, "shm_open(%s) failed%s", name, fd == -EMFILE ?
 				": too many open files, raise ulimit -n" :
 				": is a writable tmpfs mounted on /dev/shm?");
-	r->fd = fd;
-	ret = mmri_fd_size(r, 0, r->size);
-	if (ret) {
-		mmri_close(fd);
-		r->fd = -1;
-	}
-	return ret;
+	return mmri_fd_adopt(r, fd);
 }
 
 const struct mmri_backend_ops mmri_posix_ops = {

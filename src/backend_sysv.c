@@ -121,14 +121,10 @@ static void *sysv_shmat_map(struct mmr_region *r, size_t off, size_t len, void *
 		}
 		v = q;
 	}
-	if (prot != ((prot & PROT_WRITE) ? PROT_READ | PROT_WRITE : PROT_READ)) {
-		ret = mmri_mprotect(v, len, prot);
-		if (ret) {
-			mmri_munmap(v, len);
-			mmri_err(ret, "mprotect of a new view to 0x%x failed", prot);
-			return ERR_PTR(ret);
-		}
-	}
+	ret = mmri_view_protect(v, len, prot, (prot & PROT_WRITE) ?
+				PROT_READ | PROT_WRITE : PROT_READ);
+	if (ret)
+		return ERR_PTR(ret);
 	return v;
 }
 

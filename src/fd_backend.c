@@ -99,6 +99,19 @@ int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size)
 	return 0;
 }
 
+int mmri_fd_adopt(struct mmr_region *r, int fd)
+{
+	int ret;
+
+	r->fd = fd;
+	ret = mmri_fd_size(r, 0, r->size);
+	if (ret) {
+		mmri_close(fd);
+		r->fd = -1;
+	}
+	return ret;
+}
+
 int mmri_fd_resize(struct mmr_region *r, size_t new_size)
 {
 	return mmri_fd_size(r, r->size, new_size);

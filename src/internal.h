@@ -32,6 +32,12 @@
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+#ifndef MFD_CLOEXEC
+#define MFD_CLOEXEC 0x0001U
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -102,6 +108,8 @@ void mmri_clear_error(void);
 /* fd_backend.c: operations shared by every backend that has a file. */
 void *mmri_fd_map(struct mmr_region *r, size_t off, size_t len, void *addr,
 		  int prot, bool fixed, bool *populate);
+/* Make @fd the region's object, sized to r->size; closes it on failure. */
+int mmri_fd_adopt(struct mmr_region *r, int fd);
 int mmri_fd_resize(struct mmr_region *r, size_t new_size);
 int mmri_fd_discard(struct mmr_region *r, size_t off, size_t len);
 void mmri_fd_destroy(struct mmr_region *r);
@@ -121,6 +129,8 @@ int mmri_master_discard(struct mmr_region *r, size_t off, size_t len);
 int mmri_memfd_open(struct mmr_region *r, const char *name);
 
 /* util.c */
+/* Give a view made read-write its final protection; unmaps it on failure. */
+int mmri_view_protect(void *p, size_t len, int prot, int have);
 size_t mmri_base_page(void);
 int mmri_read_file(const char *path, char *buf, size_t len);
 long mmri_read_long(const char *path);

@@ -15,12 +15,6 @@
 
 #include "internal.h"
 
-#ifndef MFD_CLOEXEC
-#define MFD_CLOEXEC 0x0001U
-#endif
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
 
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mmr_probe_report cache;

@@ -70,6 +70,20 @@ int mmri_populate(void *addr, size_t len, int prot)
 	return 0;
 }
 
+int mmri_view_protect(void *p, size_t len, int prot, int have)
+{
+	int ret;
+
+	if (prot == have)
+		return 0;
+	ret = mmri_mprotect(p, len, prot);
+	if (ret) {
+		mmri_munmap(p, len);
+		mmri_err(ret, "mprotect of a new view to 0x%x failed", prot);
+	}
+	return ret;
+}
+
 int mmri_reserve_noreplace(void *addr, size_t len)
 {
 	void *p = mmri_mmap(addr, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
