@@ -82,6 +82,17 @@ static void pin(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* Back to every CPU: the GNU Radio program inherits our affinity. */
+static void unpin(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (long c = 0; c < sysconf(_SC_NPROCESSORS_ONLN) && c < CPU_SETSIZE; c++)
+		CPU_SET(c, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
 static void produce_mmr(struct job *j)
 {
 	for (unsigned long i = 0; i < j->n; i++) {
@@ -334,6 +345,7 @@ static void run_peer(struct peer *pr, const size_t *recs, int nrec, int rounds, 
 	for (int i = 0; i < nrec && len < sizeof(cmd) - 64; i++)
 		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " %zu:%lu", recs[i],
 					records_for(recs[i], quick));
+	unpin();
 	f = popen(cmd, "r");
 	if (!f)
 		return;

@@ -9,6 +9,9 @@
  * {"rec": n, "gbps": g} per record size (median of ROUNDS).
  */
 #include <gnuradio/buffer.h>
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <gnuradio/buffer_reader.h>
 
 #include <algorithm>
@@ -30,6 +33,18 @@ static uint64_t now_ns()
 static gr::buffer_sptr make(int nitems)
 {
 	return gr::make_buffer(nitems, 1, 1, 1, {}, {});
+}
+
+/* As mmr bench ring does: producer on CPU 0, consumer on CPU 1. */
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
 static uint64_t parse(const unsigned char *p, size_t n)
@@ -55,6 +70,7 @@ static uint64_t stream(int cap, size_t rec, unsigned long n)
 	uint64_t sum = 0, t0, t1;
 
 	std::thread prod([&] {
+		pin(0);
 		while (!go.load())
 			;
 		for (unsigned long i = 0; i < n; i++) {
@@ -64,6 +80,7 @@ static uint64_t stream(int cap, size_t rec, unsigned long n)
 			buf->update_write_pointer((int)rec);
 		}
 	});
+	pin(1);
 	t0 = now_ns();
 	go.store(true);
 	for (unsigned long i = 0; i < n; i++) {
