@@ -87,11 +87,10 @@ static inline int t_only_shared_maps(void)
 #endif
 }
 
-/* Number of mappings in /proc/self/maps (shared ones only under a tool). */
-static inline int t_count_maps(void)
+static inline int t_count_maps_of(int only_shared)
 {
 	FILE *f = fopen("/proc/self/maps", "re");
-	int only_shared = t_only_shared_maps(), n = 0;
+	int n = 0;
 	char line[4096], perms[8];
 
 	if (!f)
@@ -105,6 +104,18 @@ static inline int t_count_maps(void)
 	}
 	fclose(f);
 	return n;
+}
+
+/* Number of mappings in /proc/self/maps (shared ones only under a tool). */
+static inline int t_count_maps(void)
+{
+	return t_count_maps_of(t_only_shared_maps());
+}
+
+/* Number of shared mappings: what a leaked view would add to. */
+static inline int t_count_shared_maps(void)
+{
+	return t_count_maps_of(1);
 }
 
 /* Is [addr, addr+len) covered by mappings in /proc/self/maps? */
