@@ -148,7 +148,53 @@ void mmr_probe_reset(void);
 
 /* ---- ring buffer: src/ring.c (see mmr_ring_create(3)) ---- */
 
-/* (ring API goes here) */
+/*
+ * A single-producer single-consumer byte ring whose data is mapped twice,
+ * back to back: every free or filled span is contiguous, so records are
+ * written and parsed in place, never split at the end. The indices live in
+ * a header page of the shared object: a ring made with mmr_ring_create()
+ * can be attached by another process from its fd (mmr_ring_open_fd()).
+ *
+ * Indices run free: an empty ring offers mmr_ring_capacity() bytes. One
+ * thread (or process) produces, one consumes; nothing else is locked.
+ * Misuse (producing more than was free, consuming more than was filled)
+ * changes nothing, records a message for mmr_last_error() and counts in
+ * mmr_ring_error(). The functions cross views with compiler barriers, so
+ * one thread may both produce and consume (see mmr_ring_create(3)).
+ */
+typedef struct mmr_ring mmr_ring;
+
+/* min_size is rounded up to the page (or huge page) size. flags: the
+ * create flags of mmr_region_create() (backend, MMR_HUGE*, MMR_POPULATE);
+ * with no backend named, memfd is preferred so the ring has an fd. */
+int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags);
+/* Attach the ring behind @fd (from mmr_ring_fd() of another process); the
+ * fd is duplicated. flags: 0 or MMR_POPULATE. -EINVAL if @fd holds no ring
+ * of this version. */
+int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags);
+void mmr_ring_destroy(mmr_ring *r);
+
+/* Producer: where to write, and how many contiguous bytes are free. */
+void *mmr_ring_write_ptr(mmr_ring *r, size_t *avail);
+/* Publish @n bytes written at mmr_ring_write_ptr(). */
+void mmr_ring_produce(mmr_ring *r, size_t n);
+/* Consumer: where to read, and how many contiguous bytes are filled. */
+const void *mmr_ring_read_ptr(mmr_ring *r, size_t *avail);
+/* Release @n bytes read at mmr_ring_read_ptr() to the producer. */
+void mmr_ring_consume(mmr_ring *r, size_t n);
+
+/* Sleep (futex on the shared header) until at least @min bytes can be
+ * read (written), or @timeout_ms pass (-1: forever, 0: just check).
+ * 0 on success, -ETIMEDOUT, -EINVAL if @min exceeds the capacity. */
+int mmr_ring_wait_readable(mmr_ring *r, size_t min, int timeout_ms);
+int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms);
+
+size_t mmr_ring_capacity(const mmr_ring *r);
+/* The shared object's fd (owned by the ring), or -EOPNOTSUPP. */
+int mmr_ring_fd(const mmr_ring *r);
+/* How many misuses (bad produce/consume, corrupt indices) were refused,
+ * counted in the shared header: sticky, seen by both processes. */
+int mmr_ring_error(const mmr_ring *r);
 
 /* ---- end of ring buffer ---- */
 

@@ -357,3 +357,14 @@ int mmri_uname(struct utsname *u)
 
 	return err ? -err : ret(uname(u));
 }
+
+int mmri_futex_wait_timeout(uint32_t *uaddr, uint32_t val, int shared,
+			    const struct timespec *rel)
+{
+	int err = fault(MMRI_SYS_FUTEX);
+	int op = FUTEX_WAIT | (shared ? 0 : FUTEX_PRIVATE_FLAG);
+
+	if (err)
+		return -err;
+	return ret(syscall(SYS_futex, uaddr, op, val, rel, NULL, 0));
+}

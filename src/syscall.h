@@ -88,5 +88,10 @@ int mmri_getrlimit(int resource, struct rlimit *rl);
 ssize_t mmri_getdents64(int fd, void *buf, size_t len);
 int mmri_futex_wait(uint32_t *uaddr, uint32_t val, int shared);
 int mmri_futex_wake(uint32_t *uaddr, int n, int shared);
+/* FUTEX_WAIT with a relative timeout (NULL: none); -ETIMEDOUT, -EAGAIN
+ * (the word changed) and -EINTR are returned, not retried. */
+struct timespec;
+int mmri_futex_wait_timeout(uint32_t *uaddr, uint32_t val, int shared,
+			    const struct timespec *rel);
 
 #endif /* MMR_SYSCALL_H */

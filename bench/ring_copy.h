@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The copy-on-wrap baseline for `mmr bench ring`: a careful SPSC byte ring
+ * in one plain mapping, with the same index protocol as mmr_ring (free
+ * running indices on their own lines, acquire loads, seq_cst publication
+ * and a waiting flag checked after it), as DPDK's rte_ring or a kfifo
+ * would do it. A record that straddles the end is split by the producer
+ * and copied into a scratch buffer by a consumer that parses in place.
+ */
+#ifndef MMR_BENCH_RING_COPY_H
+#define MMR_BENCH_RING_COPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cow_ring;
+
+struct cow_ring *cow_ring_create(size_t capacity);
+void cow_ring_destroy(struct cow_ring *r);
+/* Copy @n bytes in, split at the end if need be; 0, or -1 if full. */
+int cow_ring_put(struct cow_ring *r, const void *src, size_t n);
+/* A contiguous view of the next @n bytes: in the ring, or in @scratch
+ * when they straddle the end. NULL if fewer than @n are filled. */
+const void *cow_ring_peek(struct cow_ring *r, size_t n, void *scratch);
+void cow_ring_consume(struct cow_ring *r, size_t n);
+
+#endif
