@@ -93,7 +93,7 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr demo
 
 # The README's test command: every suite, then one total line.
-CHECK_SUITES := check-lib check-sanitize $(if $(wildcard kernel/kernel.mk),kernel-check kernel-checkpatch)
+CHECK_SUITES := check-lib check-sanitize check-tsan $(if $(wildcard kernel/kernel.mk),kernel-check kernel-checkpatch)
 check:
 	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 
@@ -110,7 +110,7 @@ check-tsan:
 		EXTRA_LDFLAGS="-fsanitize=thread" check-lib
 
 check-valgrind: tests
-	MMR_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
+	MMR_TEST_QUICK=1 MMR_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		sh tests/run.sh $(BUILD)/tests
 
 # Static test binaries for the kernel VM (kernel/kernel.mk picks them up).

@@ -106,6 +106,14 @@ static inline int t_count_maps_of(int only_shared)
 	return n;
 }
 
+/* Running under valgrind, which emulates mremap, shmat and address space. */
+static inline int t_under_valgrind(void)
+{
+	const char *pre = getenv("LD_PRELOAD");
+
+	return pre && strstr(pre, "vgpreload");
+}
+
 /* Number of mappings in /proc/self/maps (shared ones only under a tool). */
 static inline int t_count_maps(void)
 {

@@ -96,7 +96,12 @@ static int leaks_failed_open(void)
 	}
 	CHECK(failed >= 4);	/* peek, reservation, both views */
 	mmri_fault_inject(MMRI_SYS_FCNTL, EMFILE, 0, 1);
-	CHECK(mmr_ring_open_fd(&a, mmr_ring_fd(a), 0) < 0);
+	{
+		mmr_ring *b = NULL;
+
+		CHECK(mmr_ring_open_fd(&b, mmr_ring_fd(a), 0) < 0);
+		CHECK(b == NULL);
+	}
 	mmri_fault_clear();
 	CHECK_EQ(t_count_fds(), fds);
 	mmr_ring_destroy(a);
