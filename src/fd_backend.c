@@ -56,6 +56,13 @@ static unsigned long long fsize_max(void)
 	return atomic_load(&fsize_limit);
 }
 
+bool mmri_fsize_ok(size_t size)
+{
+	unsigned long long limit = fsize_max();
+
+	return limit == RLIM_INFINITY || size <= limit;
+}
+
 /*
  * Grow or shrink the file. RLIMIT_FSIZE is checked first because the kernel
  * answers an ftruncate past it with SIGXFSZ, which kills the process.

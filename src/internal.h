@@ -119,6 +119,8 @@ int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size);
 unsigned mmri_hugetlb_flag_bits(size_t page_size);	/* log2 << 26 */
 /* Re-read RLIMIT_FSIZE before the next resize (probe and reset call it). */
 void mmri_fsize_limit_forget(void);
+/* Can a file grow to @size without a SIGXFSZ (RLIMIT_FSIZE)? */
+bool mmri_fsize_ok(size_t size);
 
 /* backend_mremap.c: views mirrored from r->master (mremap, sysv). */
 void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,

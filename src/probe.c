@@ -53,7 +53,10 @@ static void probe_native(struct mmr_probe_report *rep)
 	if (!rep->native_mirror)
 		return;
 	rep->native_populate = mirror_works(-1, page, MAP_ANONYMOUS, MREMAP_POPULATE);
-	/* No page is touched, so an empty pool does not matter. */
+	/* No page is touched, so an empty pool does not matter; but a file
+	 * size over RLIMIT_FSIZE would be a SIGXFSZ. */
+	if (!mmri_fsize_ok(MMRI_SZ_2M))
+		return;
 	fd = mmri_memfd_create("memmirror-probe", MFD_CLOEXEC | MFD_HUGETLB);
 	if (fd < 0)
 		return;

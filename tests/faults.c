@@ -71,9 +71,11 @@ static int memfd_emfile(void)
 
 static int fallocate_enospc(void)
 {
+	struct mmr_probe_report rep;
 	mmr_region *r;
-	NOLEAK_BEGIN;
 
+	CHECK_EQ(mmr_probe(&rep), 0);
+	NOLEAK_BEGIN;
 	mmri_fault_inject(MMRI_SYS_FALLOCATE, ENOSPC, 0, 1);
 	CHECK_EQ(mmr_region_create(&r, 4 * t_page(), MMR_BACKEND_MEMFD | MMR_POPULATE),
 		 -ENOSPC);
@@ -83,9 +85,11 @@ static int fallocate_enospc(void)
 
 static int ftruncate_errors(void)
 {
+	struct mmr_probe_report rep;
 	mmr_region *r;
-	NOLEAK_BEGIN;
 
+	CHECK_EQ(mmr_probe(&rep), 0);	/* the probe may ftruncate too */
+	NOLEAK_BEGIN;
 	mmri_fault_inject(MMRI_SYS_FTRUNCATE, EPERM, 0, 1);
 	CHECK_EQ(mmr_region_create(&r, t_page(), MMR_BACKEND_MEMFD), -EPERM);
 	CHECK(strstr(mmr_last_error(), "sealed"));
@@ -104,10 +108,13 @@ static int ftruncate_errors(void)
 
 static int eintr_retried(void)
 {
-	unsigned long t0 = mmri_sys_calls(MMRI_SYS_FTRUNCATE);
-	unsigned long f0 = mmri_sys_calls(MMRI_SYS_FALLOCATE);
+	struct mmr_probe_report rep;
+	unsigned long t0, f0;
 	mmr_region *r;
 
+	CHECK_EQ(mmr_probe(&rep), 0);	/* the probe may ftruncate too */
+	t0 = mmri_sys_calls(MMRI_SYS_FTRUNCATE);
+	f0 = mmri_sys_calls(MMRI_SYS_FALLOCATE);
 	mmri_fault_inject(MMRI_SYS_FTRUNCATE, EINTR, 0, 1);
 	mmri_fault_inject(MMRI_SYS_FALLOCATE, EINTR, 0, 1);
 	CHECK_EQ(mmr_region_create(&r, t_page(), MMR_BACKEND_MEMFD | MMR_POPULATE), 0);
