@@ -10,50 +10,12 @@
 #include "helpers.h"
 #include "ring_stream.h"
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 'r', buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	memset(buf, 0, sizeof(buf));
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char byte, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = buf, .msg_controllen = sizeof(buf),
-	};
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* Child: attach, consume, send the checksum back. */
 static void consumer_child(int sock, unsigned long n)
 {
 	uint64_t sum = 0;
 	mmr_ring *r;
-	int fd = recv_fd(sock);
+	int fd = t_recv_fd(sock);
 
 	if (fd < 0 || mmr_ring_open_fd(&r, fd, 0))
 		_exit(2);
@@ -84,7 +46,7 @@ static int process_scm_rights(void)
 	}
 	close(sv[1]);
 	CHECK_EQ(mmr_ring_create(&r, 2 * t_page(), 0), 0);
-	CHECK_EQ(send_fd(sv[0], mmr_ring_fd(r)), 0);
+	CHECK_EQ(t_send_fd(sv[0], mmr_ring_fd(r)), 0);
 	sent = stream_produce(r, n);
 	CHECK(sent != 0);
 	CHECK_EQ(read(sv[0], &got, sizeof(got)), sizeof(got));

@@ -28,47 +28,12 @@ static int by_fork(void)
 	return T_PASS;
 }
 
-static int send_fd(int sock, int fd)
-{
-	char dummy = 'f', buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &dummy, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			      .msg_controllen = sizeof(buf) };
-	struct cmsghdr *c;
-
-	memset(buf, 0, sizeof(buf));	/* the padding goes to the kernel too */
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char dummy, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &dummy, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf,
-			      .msg_controllen = sizeof(buf) };
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* The child has nothing of the parent's region but the fd it receives. */
 static int child(int sock)
 {
 	mmr_region *r;
 	char *v;
-	int fd = recv_fd(sock);
+	int fd = t_recv_fd(sock);
 
 	if (fd < 0 || mmr_region_open_fd(&r, fd, 0))
 		return 1;
@@ -104,7 +69,7 @@ static int by_fd(enum mmr_backend b)
 	CHECK(v);
 	v[0] = 'p';
 	CHECK(mmr_region_fd(r) >= 0);
-	CHECK_EQ(send_fd(sv[0], mmr_region_fd(r)), 0);
+	CHECK_EQ(t_send_fd(sv[0], mmr_region_fd(r)), 0);
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status));
 	CHECK_EQ(WEXITSTATUS(status), 0);
