@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdatomic.h>
@@ -65,6 +66,7 @@ struct mmr_ring {
 	mmr_region *reg;
 	void *base;		/* the reservation: hdr + 2 * cap bytes */
 	size_t span;
+	bool light;		/* publish without a fence (see ring_fence_init) */
 
 	/* The last index seen of the other side, a lower bound (indices only
 	 * grow) that spares produce() and consume() a trip to the peer's
@@ -92,6 +94,65 @@ static int ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	return mmri_err(EINVAL, "%s", msg);
+}
+
+/* ---- the publication fence ---- */
+
+/*
+ * produce() stores the head, then looks whether the consumer sleeps;
+ * the consumer going to sleep stores its flag, then looks at the head (and
+ * the same the other way round). Each side must see the other's store, so
+ * one of the two needs a full fence between its store and its load. The
+ * wakers run on every record; the sleepers run rarely and are about to make
+ * a system call anyway. So the sleeper pays: after setting its flag it calls
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), which runs a full barrier on
+ * every CPU running a thread of a registered process, and the waker keeps
+ * program order with a compiler barrier alone ("light"). A process that
+ * cannot register publishes with seq_cst stores instead ("heavy"), as every
+ * process does on kernels without the command (before 4.16, or
+ * CONFIG_MEMBARRIER=n). A sleeper whose barrier fails where the kernel has
+ * the command cannot know that its peer is heavy: it sleeps in slices.
+ */
+enum ring_fence {
+	FENCE_UNKNOWN,
+	FENCE_LIGHT,		/* registered: wakers skip the fence */
+	FENCE_NO_KERNEL,	/* no such command: every waker here is heavy */
+	FENCE_HEAVY,		/* the kernel has it, this process did not register */
+};
+
+#define RING_SLICE_MS	5	/* the longest a lost wake-up can delay a sleeper */
+
+static _Atomic int ring_fence_mode = FENCE_UNKNOWN;
+
+static enum ring_fence ring_fence_init(void)
+{
+	int mode = atomic_load_explicit(&ring_fence_mode, memory_order_acquire);
+	int cmds;
+
+	if (mode != FENCE_UNKNOWN)
+		return (enum ring_fence)mode;
+	cmds = mmri_membarrier(MEMBARRIER_CMD_QUERY, 0);
+	if (cmds == -ENOSYS || (cmds >= 0 && !(cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED)))
+		mode = FENCE_NO_KERNEL;
+	else if (cmds >= 0 &&
+		 !mmri_membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0))
+		mode = FENCE_LIGHT;
+	else
+		mode = FENCE_HEAVY;
+	atomic_store_explicit(&ring_fence_mode, mode, memory_order_release);
+	return (enum ring_fence)mode;
+}
+
+/*
+ * The sleeper's half: between storing its flag and looking at the index.
+ * False if it must sleep in slices (a light peer may miss the flag).
+ */
+static bool ring_sleeper_fence(void)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	if (ring_fence_init() == FENCE_NO_KERNEL)
+		return true;
+	return !mmri_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0);
 }
 
 /* ---- setup ---- */
@@ -198,6 +259,7 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 	r->sh->capacity = cap;
 	/* Last, so that a peer never sees a ring half described. */
 	__atomic_store_n(&r->sh->magic, RING_MAGIC, __ATOMIC_RELEASE);
+	r->light = ring_fence_init() == FENCE_LIGHT;
 	*out = r;
 	return 0;
 fail:
@@ -276,6 +338,7 @@ int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags)
 					mmr_region_size(r->reg));
 	if (ret)
 		goto fail;
+	r->light = ring_fence_init() == FENCE_LIGHT;
 	*out = r;
 	return 0;
 fail:
@@ -353,15 +416,34 @@ void *mmr_ring_write_ptr(mmr_ring *r, size_t *avail)
 	return r->data + ring_off(r, head);
 }
 
-/* Wake the side sleeping on @seq if it said it sleeps. */
+/* Wake the side sleeping on @seq: it said so in *waiting. */
 static void ring_wake(_Atomic uint32_t *waiting, _Atomic uint32_t *seq)
 {
-	/* seq_cst, paired with the sleeper's store to *waiting and load of
-	 * the index: at least one of the two sides sees the other. */
-	if (!atomic_load(waiting) || !atomic_exchange(waiting, 0))
+	if (!atomic_exchange(waiting, 0))
 		return;
 	atomic_fetch_add(seq, 1);
 	mmri_futex_wake((uint32_t *)seq, INT_MAX, 1);
+}
+
+/*
+ * Store a new index, then wake the other side if it sleeps. Light: a
+ * release store and program order (the sleeper's membarrier does the
+ * rest); heavy: seq_cst, paired with the sleeper's seq_cst flag store.
+ */
+static inline void ring_publish(const struct mmr_ring *r, _Atomic uint64_t *idx,
+				uint64_t v, _Atomic uint32_t *waiting,
+				_Atomic uint32_t *seq)
+{
+	if (r->light) {
+		atomic_store_explicit(idx, v, memory_order_release);
+		atomic_signal_fence(memory_order_seq_cst);
+		if (__builtin_expect(atomic_load_explicit(waiting, memory_order_relaxed), 0))
+			ring_wake(waiting, seq);
+		return;
+	}
+	atomic_store(idx, v);
+	if (__builtin_expect(atomic_load(waiting), 0))
+		ring_wake(waiting, seq);
 }
 
 /* Free bytes for the producer, from the last tail seen if that is enough. */
@@ -393,10 +475,9 @@ void mmr_ring_produce(mmr_ring *r, size_t n)
 				    "ignored", n, room);
 		return;
 	}
-	/* seq_cst (a release and more): the data is published, and a consumer
-	 * going to sleep either sees this head or is seen by ring_wake(). */
-	atomic_store(&sh->head, head + n);
-	ring_wake(&sh->rd_waiting, &sh->head_seq);
+	/* Release: the data is published; a consumer going to sleep either
+	 * sees this head or is woken. */
+	ring_publish(r, &sh->head, head + n, &sh->rd_waiting, &sh->head_seq);
 	mmr_barrier();
 }
 
@@ -440,8 +521,7 @@ void mmr_ring_consume(mmr_ring *r, size_t n)
 				    "filled: ignored", n, fill);
 		return;
 	}
-	atomic_store(&sh->tail, tail + n);
-	ring_wake(&sh->wr_waiting, &sh->tail_seq);
+	ring_publish(r, &sh->tail, tail + n, &sh->wr_waiting, &sh->tail_seq);
 	mmr_barrier();
 }
 
@@ -496,6 +576,7 @@ static int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_
 	struct ring_shared *sh = r->sh;
 	_Atomic uint32_t *waiting = readable ? &sh->rd_waiting : &sh->wr_waiting;
 	_Atomic uint32_t *seq = readable ? &sh->head_seq : &sh->tail_seq;
+	const struct timespec slice = { 0, RING_SLICE_MS * 1000000L };
 	struct timespec end, left;
 	int ret = 0;
 
@@ -508,6 +589,7 @@ static int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_
 	}
 	for (;;) {
 		uint32_t s = atomic_load(seq);
+		const struct timespec *rel = NULL;
 
 		atomic_store(waiting, 1);
 		if (ring_ready(r, readable) >= (min ? min : 1))
@@ -516,12 +598,20 @@ static int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_
 			ret = -ETIMEDOUT;
 			break;
 		}
-		if (timeout_ms > 0 && !ts_left(&end, &left)) {
-			ret = -ETIMEDOUT;
-			break;
+		if (timeout_ms > 0) {
+			if (!ts_left(&end, &left)) {
+				ret = -ETIMEDOUT;
+				break;
+			}
+			rel = &left;
 		}
-		ret = mmri_futex_wait_timeout((uint32_t *)seq, s, 1,
-					      timeout_ms > 0 ? &left : NULL);
+		/* Now about to sleep: make a light peer see the flag. */
+		if (!ring_sleeper_fence() && (!rel || left.tv_sec ||
+					      left.tv_nsec > slice.tv_nsec))
+			rel = &slice;
+		if (ring_ready(r, readable) >= (min ? min : 1))
+			break;
+		ret = mmri_futex_wait_timeout((uint32_t *)seq, s, 1, rel);
 		if (ret && ret != -EAGAIN && ret != -EINTR && ret != -ETIMEDOUT)
 			break;
 		ret = 0;

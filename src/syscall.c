@@ -358,6 +358,13 @@ int mmri_uname(struct utsname *u)
 	return err ? -err : ret(uname(u));
 }
 
+int mmri_membarrier(int cmd, unsigned int flags)
+{
+	int err = fault(MMRI_SYS_MEMBARRIER);
+
+	return err ? -err : ret(syscall(SYS_membarrier, cmd, flags, 0));
+}
+
 int mmri_futex_wait_timeout(uint32_t *uaddr, uint32_t val, int shared,
 			    const struct timespec *rel)
 {

@@ -43,6 +43,7 @@ enum mmri_sys {
 	MMRI_SYS_GETDENTS,
 	MMRI_SYS_GETRLIMIT,
 	MMRI_SYS_UNAME,
+	MMRI_SYS_MEMBARRIER,
 	MMRI_SYS_COUNT
 };
 
@@ -91,6 +92,8 @@ int mmri_futex_wake(uint32_t *uaddr, int n, int shared);
 /* FUTEX_WAIT with a relative timeout (NULL: none); -ETIMEDOUT, -EAGAIN
  * (the word changed) and -EINTR are returned, not retried. */
 struct timespec;
+/* membarrier(2); -ENOSYS where the kernel has none. */
+int mmri_membarrier(int cmd, unsigned int flags);
 int mmri_futex_wait_timeout(uint32_t *uaddr, uint32_t val, int shared,
 			    const struct timespec *rel);
 
