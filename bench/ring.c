@@ -1,17 +1,23 @@
 // SPDX-License-Identifier: MIT
 /*
- * mmr bench ring: one producer thread and one consumer thread stream
- * records through
- *   mmr    - mmr_ring: the producer copies each record in place, the
- *            consumer parses it in place (an xor over its words);
- *   cow    - the copy-on-wrap ring of bench/ring_copy.c, same atomics:
- *            records that straddle the end are split by the producer and
- *            copied to a scratch buffer by the consumer before parsing;
- *   memcpy - one thread copying the same records into a buffer of the
- *            ring's size: the limit for the producer's work;
+ * mmr bench ring: records stream from a producer to a consumer through
+ *   mmr     - mmr_ring: the producer copies each record in place, the
+ *             consumer parses it in place (an xor over its words);
+ *   cow     - the copy-on-wrap ring of bench/ring_copy.c, same atomics:
+ *             records that straddle the end are split by the producer and
+ *             copied to a scratch buffer by the consumer before parsing;
+ *   handoff - the limit for two threads: the same copies and parses over
+ *             the same buffer, handed over a quarter of it at a time with
+ *             one flag per quarter (no per-record protocol at all);
+ *   memcpy  - the limit for one thread: the copies and the parses, one
+ *             thread, no ring;
  *   gnuradio - GNU Radio's double-mapped gr::buffer, from a separate C++
- *            program (make bench-peers), when it is built.
- * Rounds interleave the methods; each figure is the median of its rounds.
+ *             program (make bench-peers), when it is built.
+ * Two threads on two CPUs, and one thread that fills the ring and then
+ * parses it (a receive buffer). Every method but GNU Radio runs on the same
+ * physical pages (the mmr ring's): on a VM whose memory is not uniform, a
+ * fresh buffer per method would compare pages, not rings. Rounds
+ * interleave the methods; each figure is the median of its rounds.
  * Creation + destruction of a 1 MiB ring is timed the same way.
  */
 #include <errno.h>
@@ -31,17 +37,25 @@
 #define MAX_ROUNDS 15
 #define STREAM_CAP (256u << 10)
 #define CREATE_SIZE (1u << 20)
+#define HANDOFF_BLOCKS 4
 
-enum impl { I_MMR, I_COW, I_MEMCPY, I_COUNT };
-static const char *const impl_name[I_COUNT] = { "mmr", "cow", "memcpy" };
+enum impl { I_MMR, I_COW, I_LIMIT, I_COUNT };
+static const char *const impl_name[2][I_COUNT] = {
+	{ "mmr", "cow", "handoff" },	/* two threads */
+	{ "mmr", "cow", "memcpy" },	/* one thread */
+};
 
 struct job {
 	enum impl impl;
+	int solo;		/* one thread produces and consumes */
+	int fields;		/* the consumer reads two fields, not every word */
 	size_t rec, cap;
 	unsigned long n;
 	mmr_ring *ring;
 	struct cow_ring *cow;
+	unsigned char *data;	/* the ring's first data copy */
 	unsigned char *src, *scratch;
+	_Atomic uint32_t *full;	/* handoff flags, one per 128 bytes */
 	atomic_int go;
 	uint64_t sum;
 	unsigned long straddled;
@@ -56,8 +70,12 @@ static inline void cpu_relax(void)
 #endif
 }
 
-/* The consumer's parsing: read every word of the record. */
-static inline uint64_t parse(const unsigned char *p, size_t n)
+/*
+ * The consumer's parsing: read every word of the record. One copy of the
+ * code for every method: inlined, its loop lands at a different alignment
+ * at each call site, and that alone moved one-thread results by 1.5x.
+ */
+__attribute__((noinline, aligned(64))) static uint64_t parse(const unsigned char *p, size_t n)
 {
 	uint64_t x = 0, w;
 	size_t i = 0;
@@ -69,6 +87,19 @@ static inline uint64_t parse(const unsigned char *p, size_t n)
 	for (; i < n; i++)
 		x ^= p[i];
 	return x;
+}
+
+/*
+ * What the consumer reads of a record: every word (a parser, a checksum),
+ * or two fields, one in its first and one in its last cache line (a
+ * FlatBuffers or Cap'n Proto reader, a router looking at a header): a
+ * consumer that needs the record contiguous but not all of it.
+ */
+static inline uint64_t consume_record(const struct job *j, const unsigned char *p)
+{
+	if (j->fields && j->rec >= 128)
+		return parse(p, 64) + parse(p + j->rec - 64, 64);
+	return parse(p, j->rec);
 }
 
 static void pin(int cpu)
@@ -93,6 +124,8 @@ static void unpin(void)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* ---- the two-thread methods ---- */
+
 static void produce_mmr(struct job *j)
 {
 	for (unsigned long i = 0; i < j->n; i++) {
@@ -115,6 +148,34 @@ static void produce_cow(struct job *j)
 			cpu_relax();
 }
 
+/* Handoff blocks: up to four, each as many whole records as fit. */
+static int handoff_blocks(const struct job *j, size_t *per)
+{
+	size_t nb = j->cap / j->rec;
+
+	nb = nb > HANDOFF_BLOCKS ? HANDOFF_BLOCKS : nb ? nb : 1;
+	*per = j->cap / nb / j->rec ? j->cap / nb / j->rec : 1;
+	return (int)nb;
+}
+
+static void produce_handoff(struct job *j)
+{
+	size_t per;
+	int nb = handoff_blocks(j, &per);
+	unsigned long i = 0;
+
+	for (int b = 0; i < j->n; b = (b + 1) % nb) {
+		unsigned char *p = j->data + per * j->rec * (size_t)b;
+		_Atomic uint32_t *f = &j->full[32 * b];
+
+		while (atomic_load_explicit(f, memory_order_acquire))
+			cpu_relax();
+		for (size_t k = 0; k < per && i < j->n; k++, i++)
+			memcpy(p + k * j->rec, j->src, j->rec);
+		atomic_store_explicit(f, 1, memory_order_release);
+	}
+}
+
 static void *producer(void *arg)
 {
 	struct job *j = arg;
@@ -124,8 +185,10 @@ static void *producer(void *arg)
 		cpu_relax();
 	if (j->impl == I_MMR)
 		produce_mmr(j);
-	else
+	else if (j->impl == I_COW)
 		produce_cow(j);
+	else
+		produce_handoff(j);
 	return NULL;
 }
 
@@ -141,7 +204,7 @@ static void consume_mmr(struct job *j)
 			cpu_relax();
 			p = mmr_ring_read_ptr(j->ring, &avail);
 		}
-		sum ^= parse(p, j->rec);
+		sum += consume_record(j, p);
 		mmr_ring_consume(j->ring, j->rec);
 	}
 	j->sum = sum;
@@ -158,25 +221,98 @@ static void consume_cow(struct job *j)
 		while (!(p = cow_ring_peek(j->cow, j->rec, j->scratch)))
 			cpu_relax();
 		straddled += p == j->scratch;
-		sum ^= parse(p, j->rec);
+		sum += consume_record(j, p);
 		cow_ring_consume(j->cow, j->rec);
 	}
 	j->sum = sum;
 	j->straddled = straddled;
 }
 
-/* The limit: the producer's copies alone, over a buffer of the same size. */
-static void run_memcpy(struct job *j)
+static void consume_handoff(struct job *j)
 {
-	size_t off = 0;
+	size_t per;
+	int nb = handoff_blocks(j, &per);
+	unsigned long i = 0;
+	uint64_t sum = 0;
 
-	for (unsigned long i = 0; i < j->n; i++) {
-		if (off + j->rec > j->cap)
-			off = 0;
-		memcpy(j->scratch + off, j->src, j->rec);
-		__asm__ __volatile__("" ::: "memory");	/* keep every copy */
-		off += j->rec;
+	for (int b = 0; i < j->n; b = (b + 1) % nb) {
+		const unsigned char *p = j->data + per * j->rec * (size_t)b;
+		_Atomic uint32_t *f = &j->full[32 * b];
+
+		while (!atomic_load_explicit(f, memory_order_acquire))
+			cpu_relax();
+		for (size_t k = 0; k < per && i < j->n; k++, i++)
+			sum += consume_record(j, p + k * j->rec);
+		atomic_store_explicit(f, 0, memory_order_release);
 	}
+	j->sum = sum;
+}
+
+/* ---- the one-thread methods: fill the ring, then parse all of it ---- */
+
+static void solo_mmr(struct job *j)
+{
+	uint64_t sum = 0;
+
+	for (unsigned long i = 0; i < j->n;) {
+		unsigned long k = 0;
+		size_t avail;
+		void *p;
+
+		for (; i + k < j->n; k++) {
+			p = mmr_ring_write_ptr(j->ring, &avail);
+			if (avail < j->rec)
+				break;
+			memcpy(p, j->src, j->rec);
+			mmr_ring_produce(j->ring, j->rec);
+		}
+		for (; k; k--, i++) {
+			const unsigned char *q = mmr_ring_read_ptr(j->ring, &avail);
+
+			sum += consume_record(j, q);
+			mmr_ring_consume(j->ring, j->rec);
+		}
+	}
+	j->sum = sum;
+}
+
+static void solo_cow(struct job *j)
+{
+	unsigned long straddled = 0;
+	uint64_t sum = 0;
+
+	for (unsigned long i = 0; i < j->n;) {
+		unsigned long k = 0;
+
+		while (i + k < j->n && !cow_ring_put(j->cow, j->src, j->rec))
+			k++;
+		for (; k; k--, i++) {
+			const unsigned char *q = cow_ring_peek(j->cow, j->rec, j->scratch);
+
+			straddled += q == j->scratch;
+			sum += consume_record(j, q);
+			cow_ring_consume(j->cow, j->rec);
+		}
+	}
+	j->sum = sum;
+	j->straddled = straddled;
+}
+
+/* The limit: the same copies, then the same parses, in a plain buffer. */
+static void solo_memcpy(struct job *j)
+{
+	size_t per = j->cap / j->rec ? j->cap / j->rec : 1;
+	uint64_t sum = 0;
+
+	for (unsigned long i = 0; i < j->n;) {
+		unsigned long k = 0;
+
+		for (; k < per && i + k < j->n; k++)
+			memcpy(j->data + k * j->rec, j->src, j->rec);
+		for (size_t m = 0; m < k; m++, i++)
+			sum += consume_record(j, j->data + m * j->rec);
+	}
+	j->sum = sum;
 }
 
 /* Nanoseconds to move j->n records, or 0 on failure. */
@@ -186,12 +322,19 @@ static uint64_t run_job(struct job *j)
 	uint64_t t0, t1;
 
 	atomic_store(&j->go, 0);
-	if (j->impl == I_MEMCPY) {
+	if (j->solo) {
 		pin(0);
 		t0 = bench_now_ns();
-		run_memcpy(j);
+		if (j->impl == I_MMR)
+			solo_mmr(j);
+		else if (j->impl == I_COW)
+			solo_cow(j);
+		else
+			solo_memcpy(j);
 		return bench_now_ns() - t0;
 	}
+	for (int b = 0; b < HANDOFF_BLOCKS; b++)
+		atomic_store(&j->full[32 * b], 0);
 	if (pthread_create(&tp, NULL, producer, j))
 		return 0;
 	pin(1);
@@ -199,8 +342,10 @@ static uint64_t run_job(struct job *j)
 	atomic_store(&j->go, 1);
 	if (j->impl == I_MMR)
 		consume_mmr(j);
-	else
+	else if (j->impl == I_COW)
 		consume_cow(j);
+	else
+		consume_handoff(j);
 	t1 = bench_now_ns();
 	pthread_join(tp, NULL);
 	return t1 - t0;
@@ -223,6 +368,7 @@ struct row {
 	size_t rec, cap;
 	double gbps[I_COUNT];
 	double straddle;	/* share of records that straddle the end */
+	int sums_ok;		/* every method parsed the same bytes */
 };
 
 /* Enough records for ~64 MiB (fewer for tiny records, at least 2000). */
@@ -235,44 +381,59 @@ static unsigned long records_for(size_t rec, int quick)
 	return n < 2000 ? 2000 : n;
 }
 
-static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quick,
-		   int with_memcpy)
+/*
+ * The cow ring and the limits borrow the mmr ring's pages: its first data
+ * copy, and the unused second half of its header page for their indices
+ * and flags (the ring's own header takes a few hundred bytes).
+ */
+static int borrow_pages(struct job *j)
 {
-	uint64_t ns[I_COUNT][MAX_ROUNDS];
+	size_t avail, page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *hdr;
+
+	j->data = mmr_ring_write_ptr(j->ring, &avail);	/* empty: offset 0 */
+	hdr = j->data - page;
+	j->full = (_Atomic uint32_t *)(hdr + page / 2);
+	j->cow = cow_ring_create(j->cap, j->data, hdr + page / 2 + 1024);
+	return j->cow && cow_ring_shared_size() <= page / 2 - 1024 ? 0 : -1;
+}
+
+static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quick,
+		   int solo, int fields)
+{
+	uint64_t ns[I_COUNT][MAX_ROUNDS], sums[I_COUNT];
 	struct job j = { 0 };
 	int ret = -1;
 
 	j.rec = rec;
+	j.solo = solo;
+	j.fields = fields;
 	j.n = records_for(rec, quick);
 	j.src = malloc(rec);
-	j.scratch = malloc(cap > rec ? cap : rec);
+	j.scratch = malloc(rec);
 	if (!j.src || !j.scratch)
 		goto out;
 	for (size_t i = 0; i < rec; i++)
 		j.src[i] = (unsigned char)(i * 7 + 3);
-	memset(j.scratch, 0, cap > rec ? cap : rec);
 	if (mmr_ring_create(&j.ring, cap, MMR_POPULATE)) {
 		fprintf(stderr, "mmr bench ring: %s\n", mmr_last_error());
 		goto out;
 	}
 	j.cap = mmr_ring_capacity(j.ring);
-	j.cow = cow_ring_create(j.cap);
-	if (!j.cow)
+	if (borrow_pages(&j))
 		goto out;
 	row->rec = rec;
 	row->cap = j.cap;
 	for (int r = 0; r < rounds; r++) {
 		for (int i = 0; i < I_COUNT; i++) {
-			if (i == I_MEMCPY && !with_memcpy) {
-				ns[i][r] = 0;
-				continue;
-			}
 			j.impl = (enum impl)i;
 			ns[i][r] = run_job(&j);
+			sums[i] = j.sum;
 			if (i == I_COW)
 				row->straddle = (double)j.straddled / (double)j.n;
 		}
 	}
+	row->sums_ok = sums[I_MMR] == sums[I_COW] && sums[I_COW] == sums[I_LIMIT];
 	for (int i = 0; i < I_COUNT; i++) {
 		uint64_t m = median(ns[i], rounds);
 
@@ -376,36 +537,73 @@ static double peer_gbps(const struct peer *pr, size_t rec)
 
 /* ---- output ---- */
 
-static void print_table(const char *title, const struct row *rows, int n,
-			const struct peer *pr, int stream)
+static double ratio(double a, double b)
+{
+	return b > 0 ? a / b : 0;
+}
+
+/* Two threads: mmr, cow, handoff (+ GNU Radio when @pr). */
+static void print_duo(const char *title, const struct row *rows, int n,
+		      const struct peer *pr)
 {
 	printf("\n%s\n", title);
-	printf("%8s %8s %9s %9s %9s %9s %10s %9s %9s\n", "record", "ring", "mmr GB/s",
-	       "cow GB/s", stream ? "memcpy" : "-", stream ? "gnuradio" : "-",
-	       "straddle", "mmr/cow", stream ? "mmr/cpy" : "");
+	printf("%7s %6s %8s | %7s %7s %7s %8s | %7s %9s %9s\n", "record", "ring",
+	       "straddle", "mmr", "cow", "handoff", "gnuradio", "mmr/cow", "mmr/hoff",
+	       "mmr/gnur");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		double g = pr->present ? peer_gbps(pr, r->rec) : 0;
+		double g = pr && pr->present ? peer_gbps(pr, r->rec) : 0;
 
-		printf("%8zu %7zuK %9.2f %9.2f ", r->rec, r->cap >> 10, r->gbps[I_MMR],
-		       r->gbps[I_COW]);
-		if (stream)
-			printf("%9.2f ", r->gbps[I_MEMCPY]);
+		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %7.2f ", r->rec, r->cap >> 10,
+		       100 * r->straddle, r->gbps[I_MMR], r->gbps[I_COW], r->gbps[I_LIMIT]);
+		if (g > 0)
+			printf("%8.2f | %6.2fx %8.0f%% %8.2fx", g, ratio(r->gbps[I_MMR], r->gbps[I_COW]),
+			       100 * ratio(r->gbps[I_MMR], r->gbps[I_LIMIT]), r->gbps[I_MMR] / g);
 		else
-			printf("%9s ", "-");
-		if (stream && g > 0)
-			printf("%9.2f ", g);
-		else
-			printf("%9s ", "-");
-		printf("%9.1f%% %8.2fx", 100 * r->straddle, r->gbps[I_MMR] / r->gbps[I_COW]);
-		if (stream)
-			printf(" %8.0f%%", 100 * r->gbps[I_MMR] / r->gbps[I_MEMCPY]);
-		printf("\n");
+			printf("%8s | %6.2fx %8.0f%% %9s", "-", ratio(r->gbps[I_MMR], r->gbps[I_COW]),
+			       100 * ratio(r->gbps[I_MMR], r->gbps[I_LIMIT]), "-");
+		printf("%s\n", r->sums_ok ? "" : "  (checksums differ!)");
 	}
 }
 
+/* One thread: mmr, cow, memcpy. */
+static void print_solo(const char *title, const struct row *rows, int n)
+{
+	printf("\n%s\n", title);
+	printf("%7s %6s %8s | %7s %7s %7s | %7s %9s\n", "record", "ring", "straddle",
+	       "mmr", "cow", "memcpy", "mmr/cow", "mmr/cpy");
+	for (int i = 0; i < n; i++) {
+		const struct row *r = &rows[i];
+
+		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %7.2f | %6.2fx %8.0f%%%s\n", r->rec,
+		       r->cap >> 10, 100 * r->straddle, r->gbps[I_MMR], r->gbps[I_COW],
+		       r->gbps[I_LIMIT], ratio(r->gbps[I_MMR], r->gbps[I_COW]),
+		       100 * ratio(r->gbps[I_MMR], r->gbps[I_LIMIT]),
+		       r->sums_ok ? "" : "  (checksums differ!)");
+	}
+}
+
+/* Straddling records: a full parse and a two-field read side by side. */
+static void print_straddle(const char *title, const struct row *full,
+			   const struct row *fields, int n)
+{
+	printf("\n%s\n", title);
+	printf("%7s %6s %8s | %7s %7s %7s | %7s %7s %7s\n", "", "", "",
+	       "every", "word", "", "two", "fields", "");
+	printf("%7s %6s %8s | %7s %7s %7s | %7s %7s %7s\n", "record", "ring", "straddle",
+	       "mmr", "cow", "mmr/cow", "mmr", "cow", "mmr/cow");
+	for (int i = 0; i < n; i++)
+		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %6.2fx | %7.2f %7.2f %6.2fx%s\n",
+		       full[i].rec, full[i].cap >> 10, 100 * full[i].straddle,
+		       full[i].gbps[I_MMR], full[i].gbps[I_COW],
+		       ratio(full[i].gbps[I_MMR], full[i].gbps[I_COW]),
+		       fields[i].gbps[I_MMR], fields[i].gbps[I_COW],
+		       ratio(fields[i].gbps[I_MMR], fields[i].gbps[I_COW]),
+		       full[i].sums_ok && fields[i].sums_ok ? "" : "  (checksums differ!)");
+}
+
 static void print_json_rows(const char *name, const struct row *rows, int n,
-			    const struct peer *pr)
+			    const struct peer *pr, int solo)
 {
 	printf("  \"%s\": [\n", name);
 	for (int i = 0; i < n; i++) {
@@ -414,11 +612,11 @@ static void print_json_rows(const char *name, const struct row *rows, int n,
 		printf("    {\"record\": %zu, \"capacity\": %zu, \"straddle\": %.4f",
 		       r->rec, r->cap, r->straddle);
 		for (int k = 0; k < I_COUNT; k++)
-			if (r->gbps[k] > 0)
-				printf(", \"%s_gbps\": %.3f", impl_name[k], r->gbps[k]);
+			printf(", \"%s_gbps\": %.3f", impl_name[solo][k], r->gbps[k]);
 		if (pr && peer_gbps(pr, r->rec) > 0)
 			printf(", \"gnuradio_gbps\": %.3f", peer_gbps(pr, r->rec));
-		printf("}%s\n", i + 1 < n ? "," : "");
+		printf(", \"checksums_ok\": %s}%s\n", r->sums_ok ? "true" : "false",
+		       i + 1 < n ? "," : "");
 	}
 	printf("  ]");
 }
@@ -432,7 +630,7 @@ int mmr_bench_ring(int argc, char **argv)
 	};
 	enum { NS = sizeof(stream_recs) / sizeof(stream_recs[0]),
 	       NX = sizeof(straddle) / sizeof(straddle[0]) };
-	struct row srows[NS], xrows[NX];
+	struct row srows[2][NS], xrows[2][2][NX];	/* [solo][fields] */
 	struct peer pr = { 0 };
 	int json = 0, quick = 0, rounds = 7;
 	uint64_t create_ns;
@@ -458,12 +656,17 @@ int mmr_bench_ring(int argc, char **argv)
 		fprintf(stderr, "mmr bench ring: %s\n", mmr_last_error());
 		return 1;
 	}
-	for (int i = 0; i < NS; i++)
-		if (measure(&srows[i], stream_recs[i], STREAM_CAP, rounds, quick, 1))
-			return 1;
-	for (int i = 0; i < NX; i++)
-		if (measure(&xrows[i], straddle[i].rec, straddle[i].cap, rounds, quick, 0))
-			return 1;
+	for (int solo = 0; solo < 2; solo++) {
+		for (int i = 0; i < NS; i++)
+			if (measure(&srows[solo][i], stream_recs[i], STREAM_CAP, rounds, quick,
+				    solo, 0))
+				return 1;
+		for (int f = 0; f < 2; f++)
+			for (int i = 0; i < NX; i++)
+				if (measure(&xrows[solo][f][i], straddle[i].rec, straddle[i].cap,
+					    rounds, quick, solo, f))
+					return 1;
+	}
 	run_peer(&pr, stream_recs, NS, rounds, quick);
 	if (json) {
 		printf("{\n  \"cpus\": %ld,\n  \"rounds\": %d,\n", sysconf(_SC_NPROCESSORS_ONLN),
@@ -473,9 +676,17 @@ int mmr_bench_ring(int argc, char **argv)
 			printf(", \"gnuradio\": %.0f, \"gnuradio_first\": %.0f", pr.create_ns,
 			       pr.first_create_ns);
 		printf("},\n");
-		print_json_rows("stream", srows, NS, pr.present ? &pr : NULL);
+		print_json_rows("stream", srows[0], NS, pr.present ? &pr : NULL, 0);
 		printf(",\n");
-		print_json_rows("straddle", xrows, NX, NULL);
+		print_json_rows("straddle", xrows[0][0], NX, NULL, 0);
+		printf(",\n");
+		print_json_rows("straddle_two_fields", xrows[0][1], NX, NULL, 0);
+		printf(",\n");
+		print_json_rows("one_thread_stream", srows[1], NS, NULL, 1);
+		printf(",\n");
+		print_json_rows("one_thread_straddle", xrows[1][0], NX, NULL, 1);
+		printf(",\n");
+		print_json_rows("one_thread_straddle_two_fields", xrows[1][1], NX, NULL, 1);
 		printf("\n}\n");
 		return 0;
 	}
@@ -484,11 +695,18 @@ int mmr_bench_ring(int argc, char **argv)
 		printf(", GNU Radio gr::make_buffer %.1f us (first in the process %.1f us)",
 		       pr.create_ns / 1000.0, pr.first_create_ns / 1000.0);
 	printf("\n");
-	print_table("Streaming (producer copies in, consumer parses in place):", srows, NS,
-		    &pr, 1);
-	print_table("Records straddling the end (ring of ~2.5 records):", xrows, NX, &pr, 0);
+	print_duo("Two threads, streaming (GB/s; the producer copies each record in, "
+		  "the consumer parses it in place):", srows[0], NS, &pr);
+	print_straddle("Two threads, records straddling the end (ring of ~2.5 records); "
+		       "the consumer reads every word, or two fields:", xrows[0][0], xrows[0][1],
+		       NX);
+	print_solo("One thread fills the ring, then parses it, streaming:", srows[1], NS);
+	print_straddle("One thread, records straddling the end:", xrows[1][0], xrows[1][1], NX);
 	if (!pr.present)
 		printf("\ngnuradio: skipped: gnuradio-dev not installed, run make bench-peers\n");
-	printf("\nmedian of %d interleaved rounds; GB/s = 10^9 bytes per second\n", rounds);
+	printf("\nhandoff: the same copies and parses handed over a quarter ring at a time "
+	       "(the two-thread limit);\nmemcpy: the same copies, then parses, in one thread "
+	       "(the one-thread limit).\nmedian of %d interleaved rounds; GB/s = 10^9 bytes "
+	       "per second\n", rounds);
 	return 0;
 }

@@ -1,46 +1,76 @@
 // SPDX-License-Identifier: MIT
 /* The copy-on-wrap ring of bench/ring_copy.h. */
 #include <limits.h>
+#include <linux/membarrier.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ring_copy.h"
 
 #define LINE 128
 
-struct cow_ring {
-	unsigned char *data;
-	size_t cap, mask;
+/* The shared part, one index per line as in mmr_ring's header. */
+struct cow_shared {
 	_Alignas(LINE) _Atomic uint64_t head;
 	_Alignas(LINE) _Atomic uint64_t tail;
 	_Alignas(LINE) _Atomic uint32_t rd_waiting, wr_waiting;
 };
 
-struct cow_ring *cow_ring_create(size_t capacity)
+struct cow_ring {
+	struct cow_shared *sh;
+	unsigned char *data;
+	size_t cap, mask;
+	int light;		/* as mmr_ring: release + membarrier sleepers */
+	int own;		/* data and sh were mapped here */
+};
+
+size_t cow_ring_shared_size(void)
 {
-	struct cow_ring *r = aligned_alloc(LINE, sizeof(*r));
+	return sizeof(struct cow_shared);
+}
+
+struct cow_ring *cow_ring_create(size_t capacity, void *data, void *shared)
+{
+	struct cow_ring *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return NULL;
-	memset(r, 0, sizeof(*r));
-	r->data = mmap(NULL, capacity, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-	if (r->data == MAP_FAILED) {
-		free(r);
-		return NULL;
+	r->own = !data;
+	if (r->own) {
+		data = mmap(NULL, capacity + 4096, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (data == MAP_FAILED) {
+			free(r);
+			return NULL;
+		}
+		shared = data;
+		data = (unsigned char *)data + 4096;
 	}
+	r->sh = shared;
+	memset(r->sh, 0, sizeof(*r->sh));
+	r->data = data;
 	r->cap = capacity;
+	/* The same choice mmr_ring makes (src/ring.c, ring_fence_init). */
+	r->light = !syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0);
 	r->mask = (capacity & (capacity - 1)) ? 0 : capacity - 1;
 	return r;
+}
+
+void cow_ring_reset(struct cow_ring *r)
+{
+	memset(r->sh, 0, sizeof(*r->sh));
 }
 
 void cow_ring_destroy(struct cow_ring *r)
 {
 	if (!r)
 		return;
-	munmap(r->data, r->cap);
+	if (r->own)
+		munmap(r->data - 4096, r->cap + 4096);
 	free(r);
 }
 
@@ -49,37 +79,47 @@ static inline size_t off(const struct cow_ring *r, uint64_t idx)
 	return r->mask ? (size_t)(idx & r->mask) : (size_t)(idx % r->cap);
 }
 
-/* What mmr_ring does after publishing: look for a sleeper. */
-static inline void wake(_Atomic uint32_t *waiting)
+/* What mmr_ring does to publish an index: store it, look for a sleeper. */
+static inline void publish(const struct cow_ring *r, _Atomic uint64_t *idx, uint64_t v,
+			   _Atomic uint32_t *waiting)
 {
+	if (r->light) {
+		atomic_store_explicit(idx, v, memory_order_release);
+		atomic_signal_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(waiting, memory_order_relaxed))
+			atomic_exchange(waiting, 0);	/* (a futex wake would follow) */
+		return;
+	}
+	atomic_store(idx, v);
 	if (atomic_load(waiting))
-		atomic_store(waiting, 0);	/* (a futex wake would follow) */
+		atomic_exchange(waiting, 0);
 }
 
 int cow_ring_put(struct cow_ring *r, const void *src, size_t n)
 {
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	struct cow_shared *sh = r->sh;
+	uint64_t head = atomic_load_explicit(&sh->head, memory_order_relaxed);
 	size_t o, first;
 
 	/* A fresh tail every time, as mmr_ring_write_ptr() reads one. */
-	if (r->cap - (head - atomic_load_explicit(&r->tail, memory_order_acquire)) < n)
+	if (r->cap - (head - atomic_load_explicit(&sh->tail, memory_order_acquire)) < n)
 		return -1;
 	o = off(r, head);
 	first = r->cap - o < n ? r->cap - o : n;
 	memcpy(r->data + o, src, first);
 	if (first < n)
 		memcpy(r->data, (const unsigned char *)src + first, n - first);
-	atomic_store(&r->head, head + n);
-	wake(&r->rd_waiting);
+	publish(r, &sh->head, head + n, &sh->rd_waiting);
 	return 0;
 }
 
 const void *cow_ring_peek(struct cow_ring *r, size_t n, void *scratch)
 {
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	struct cow_shared *sh = r->sh;
+	uint64_t tail = atomic_load_explicit(&sh->tail, memory_order_relaxed);
 	size_t o, first;
 
-	if (atomic_load_explicit(&r->head, memory_order_acquire) - tail < n)
+	if (atomic_load_explicit(&sh->head, memory_order_acquire) - tail < n)
 		return NULL;
 	o = off(r, tail);
 	if (r->cap - o >= n)
@@ -92,8 +132,8 @@ const void *cow_ring_peek(struct cow_ring *r, size_t n, void *scratch)
 
 void cow_ring_consume(struct cow_ring *r, size_t n)
 {
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	struct cow_shared *sh = r->sh;
+	uint64_t tail = atomic_load_explicit(&sh->tail, memory_order_relaxed);
 
-	atomic_store(&r->tail, tail + n);
-	wake(&r->wr_waiting);
+	publish(r, &sh->tail, tail + n, &sh->wr_waiting);
 }
