@@ -182,6 +182,12 @@ void mmr_ring_produce(mmr_ring *r, size_t n);
 const void *mmr_ring_read_ptr(mmr_ring *r, size_t *avail);
 /* Release @n bytes read at mmr_ring_read_ptr() to the producer. */
 void mmr_ring_consume(mmr_ring *r, size_t n);
+/* For a known size: @n contiguous free bytes (then mmr_ring_produce()), or
+ * the next @n filled bytes (then mmr_ring_consume()); NULL with errno
+ * EAGAIN while there are fewer, EINVAL if @n > capacity. The other side's
+ * index is read only when the last one seen is not enough. */
+void *mmr_ring_reserve(mmr_ring *r, size_t n);
+const void *mmr_ring_peek(mmr_ring *r, size_t n);
 
 /* Sleep (futex on the shared header) until at least @min bytes can be
  * read (written), or @timeout_ms pass (-1: forever, 0: just check).
