@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * mmr bench ring: records stream from a producer to a consumer through
- *   mmr     - mmr_ring: the producer copies each record in place, the
- *             consumer parses it in place (an xor over its words);
+ *   mmr     - mmr_ring: the producer reserves each record's bytes
+ *             (mmr_ring_reserve) and copies the record in place, the
+ *             consumer peeks at it (mmr_ring_peek) and parses it in place;
  *   cow     - the copy-on-wrap ring of bench/ring_copy.c, same atomics:
  *             records that straddle the end are split by the producer and
  *             copied to a scratch buffer by the consumer before parsing;
@@ -129,13 +130,10 @@ static void unpin(void)
 static void produce_mmr(struct job *j)
 {
 	for (unsigned long i = 0; i < j->n; i++) {
-		size_t avail;
-		void *p = mmr_ring_write_ptr(j->ring, &avail);
+		void *p;
 
-		while (avail < j->rec) {
+		while (!(p = mmr_ring_reserve(j->ring, j->rec)))
 			cpu_relax();
-			p = mmr_ring_write_ptr(j->ring, &avail);
-		}
 		memcpy(p, j->src, j->rec);
 		mmr_ring_produce(j->ring, j->rec);
 	}
@@ -197,13 +195,10 @@ static void consume_mmr(struct job *j)
 	uint64_t sum = 0;
 
 	for (unsigned long i = 0; i < j->n; i++) {
-		size_t avail;
-		const unsigned char *p = mmr_ring_read_ptr(j->ring, &avail);
+		const unsigned char *p;
 
-		while (avail < j->rec) {
+		while (!(p = mmr_ring_peek(j->ring, j->rec)))
 			cpu_relax();
-			p = mmr_ring_read_ptr(j->ring, &avail);
-		}
 		sum += consume_record(j, p);
 		mmr_ring_consume(j->ring, j->rec);
 	}
@@ -256,18 +251,14 @@ static void solo_mmr(struct job *j)
 
 	for (unsigned long i = 0; i < j->n;) {
 		unsigned long k = 0;
-		size_t avail;
 		void *p;
 
-		for (; i + k < j->n; k++) {
-			p = mmr_ring_write_ptr(j->ring, &avail);
-			if (avail < j->rec)
-				break;
+		for (; i + k < j->n && (p = mmr_ring_reserve(j->ring, j->rec)); k++) {
 			memcpy(p, j->src, j->rec);
 			mmr_ring_produce(j->ring, j->rec);
 		}
 		for (; k; k--, i++) {
-			const unsigned char *q = mmr_ring_read_ptr(j->ring, &avail);
+			const unsigned char *q = mmr_ring_peek(j->ring, j->rec);
 
 			sum += consume_record(j, q);
 			mmr_ring_consume(j->ring, j->rec);
@@ -364,9 +355,69 @@ static uint64_t median(uint64_t *v, int n)
 	return v[n / 2];
 }
 
+/* ---- GNU Radio, through build/bench-gnuradio ---- */
+
+/*
+ * The peer is a C++ program with its own buffers. It runs once per round
+ * and record size, between our methods, so that all of them see the same
+ * moments of this shared machine.
+ */
+struct peer {
+	int present;
+	char path[PATH_MAX];
+	uint64_t create[MAX_ROUNDS * 8], first[MAX_ROUNDS * 8];
+	int ncreate;
+};
+
+static void peer_init(struct peer *pr)
+{
+	ssize_t n = readlink("/proc/self/exe", pr->path, sizeof(pr->path) - 32);
+	char *slash;
+
+	pr->path[n > 0 ? n : 0] = 0;
+	slash = strrchr(pr->path, '/');
+	if (slash)
+		slash[1] = 0;
+	else
+		pr->path[0] = 0;
+	strcat(pr->path, "bench-gnuradio");
+	pr->present = !access(pr->path, X_OK);
+}
+
+/* One round of @n records of @rec bytes: GB/s, or 0 if it did not run. */
+static double peer_once(struct peer *pr, size_t cap, size_t rec, unsigned long n)
+{
+	char cmd[PATH_MAX + 128], line[256];
+	double gbps = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' %zu 1 %zu:%lu", pr->path, cap, rec, n);
+	unpin();	/* the program pins its own threads */
+	f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t got;
+		double v, w;
+
+		if (sscanf(line, " {\"create_ns\": %lf, \"first_create_ns\": %lf}", &v, &w) == 2) {
+			if (pr->ncreate < MAX_ROUNDS * 8) {
+				pr->create[pr->ncreate] = (uint64_t)v;
+				pr->first[pr->ncreate++] = (uint64_t)w;
+			}
+		} else if (sscanf(line, " {\"rec\": %zu, \"gbps\": %lf}", &got, &v) == 2 &&
+			   got == rec) {
+			gbps = v;
+		}
+	}
+	pclose(f);
+	return gbps;
+}
+
 struct row {
 	size_t rec, cap;
 	double gbps[I_COUNT];
+	double peer;		/* GNU Radio GB/s, 0 if not run */
 	double straddle;	/* share of records that straddle the end */
 	int sums_ok;		/* every method parsed the same bytes */
 };
@@ -399,9 +450,9 @@ static int borrow_pages(struct job *j)
 }
 
 static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quick,
-		   int solo, int fields)
+		   int solo, int fields, struct peer *pr)
 {
-	uint64_t ns[I_COUNT][MAX_ROUNDS], sums[I_COUNT];
+	uint64_t ns[I_COUNT][MAX_ROUNDS], sums[I_COUNT], peer[MAX_ROUNDS];
 	struct job j = { 0 };
 	int ret = -1;
 
@@ -432,7 +483,10 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 			if (i == I_COW)
 				row->straddle = (double)j.straddled / (double)j.n;
 		}
+		if (pr && pr->present)
+			peer[r] = (uint64_t)(1000 * peer_once(pr, cap, rec, j.n));
 	}
+	row->peer = pr && pr->present ? (double)median(peer, rounds) / 1000 : 0;
 	row->sums_ok = sums[I_MMR] == sums[I_COW] && sums[I_COW] == sums[I_LIMIT];
 	for (int i = 0; i < I_COUNT; i++) {
 		uint64_t m = median(ns[i], rounds);
@@ -469,72 +523,6 @@ static uint64_t create_destroy_ns(int rounds, int iters)
 	return median(ns, rounds);
 }
 
-/* ---- GNU Radio, through build/bench-gnuradio ---- */
-
-struct peer {
-	int present;
-	double first_create_ns, create_ns;
-	size_t rec[16];
-	double gbps[16];
-	int n;
-};
-
-static void peer_path(char *buf, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, len - 32);
-	char *slash;
-
-	buf[n > 0 ? n : 0] = 0;
-	slash = strrchr(buf, '/');
-	if (slash)
-		slash[1] = 0;
-	else
-		buf[0] = 0;
-	strcat(buf, "bench-gnuradio");
-}
-
-static void run_peer(struct peer *pr, const size_t *recs, int nrec, int rounds, int quick)
-{
-	char path[PATH_MAX], cmd[PATH_MAX + 512], line[256];
-	size_t len;
-	FILE *f;
-
-	peer_path(path, sizeof(path));
-	if (access(path, X_OK))
-		return;
-	len = (size_t)snprintf(cmd, sizeof(cmd), "'%s' %u %d", path, STREAM_CAP, rounds);
-	for (int i = 0; i < nrec && len < sizeof(cmd) - 64; i++)
-		len += (size_t)snprintf(cmd + len, sizeof(cmd) - len, " %zu:%lu", recs[i],
-					records_for(recs[i], quick));
-	unpin();
-	f = popen(cmd, "r");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		size_t rec;
-		double v, w;
-
-		if (sscanf(line, " {\"create_ns\": %lf, \"first_create_ns\": %lf}", &v, &w) == 2) {
-			pr->create_ns = v;
-			pr->first_create_ns = w;
-			pr->present = 1;
-		} else if (sscanf(line, " {\"rec\": %zu, \"gbps\": %lf}", &rec, &v) == 2 &&
-			   pr->n < 16) {
-			pr->rec[pr->n] = rec;
-			pr->gbps[pr->n++] = v;
-		}
-	}
-	pclose(f);
-}
-
-static double peer_gbps(const struct peer *pr, size_t rec)
-{
-	for (int i = 0; i < pr->n; i++)
-		if (pr->rec[i] == rec)
-			return pr->gbps[i];
-	return 0;
-}
-
 /* ---- output ---- */
 
 static double ratio(double a, double b)
@@ -552,7 +540,7 @@ static void print_duo(const char *title, const struct row *rows, int n,
 	       "mmr/gnur");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		double g = pr && pr->present ? peer_gbps(pr, r->rec) : 0;
+		double g = pr ? r->peer : 0;
 
 		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %7.2f ", r->rec, r->cap >> 10,
 		       100 * r->straddle, r->gbps[I_MMR], r->gbps[I_COW], r->gbps[I_LIMIT]);
@@ -602,8 +590,7 @@ static void print_straddle(const char *title, const struct row *full,
 		       full[i].sums_ok && fields[i].sums_ok ? "" : "  (checksums differ!)");
 }
 
-static void print_json_rows(const char *name, const struct row *rows, int n,
-			    const struct peer *pr, int solo)
+static void print_json_rows(const char *name, const struct row *rows, int n, int solo)
 {
 	printf("  \"%s\": [\n", name);
 	for (int i = 0; i < n; i++) {
@@ -613,8 +600,8 @@ static void print_json_rows(const char *name, const struct row *rows, int n,
 		       r->rec, r->cap, r->straddle);
 		for (int k = 0; k < I_COUNT; k++)
 			printf(", \"%s_gbps\": %.3f", impl_name[solo][k], r->gbps[k]);
-		if (pr && peer_gbps(pr, r->rec) > 0)
-			printf(", \"gnuradio_gbps\": %.3f", peer_gbps(pr, r->rec));
+		if (r->peer > 0)
+			printf(", \"gnuradio_gbps\": %.3f", r->peer);
 		printf(", \"checksums_ok\": %s}%s\n", r->sums_ok ? "true" : "false",
 		       i + 1 < n ? "," : "");
 	}
@@ -651,6 +638,7 @@ int mmr_bench_ring(int argc, char **argv)
 		rounds = 3;
 	if (rounds < 1 || rounds > MAX_ROUNDS)
 		rounds = 7;
+	peer_init(&pr);
 	create_ns = create_destroy_ns(rounds, quick ? 50 : 300);
 	if (!create_ns) {
 		fprintf(stderr, "mmr bench ring: %s\n", mmr_last_error());
@@ -659,41 +647,42 @@ int mmr_bench_ring(int argc, char **argv)
 	for (int solo = 0; solo < 2; solo++) {
 		for (int i = 0; i < NS; i++)
 			if (measure(&srows[solo][i], stream_recs[i], STREAM_CAP, rounds, quick,
-				    solo, 0))
+				    solo, 0, solo ? NULL : &pr))
 				return 1;
 		for (int f = 0; f < 2; f++)
 			for (int i = 0; i < NX; i++)
 				if (measure(&xrows[solo][f][i], straddle[i].rec, straddle[i].cap,
-					    rounds, quick, solo, f))
+					    rounds, quick, solo, f, NULL))
 					return 1;
 	}
-	run_peer(&pr, stream_recs, NS, rounds, quick);
 	if (json) {
 		printf("{\n  \"cpus\": %ld,\n  \"rounds\": %d,\n", sysconf(_SC_NPROCESSORS_ONLN),
 		       rounds);
 		printf("  \"create_destroy_1mib_ns\": {\"mmr\": %llu", (unsigned long long)create_ns);
-		if (pr.present)
-			printf(", \"gnuradio\": %.0f, \"gnuradio_first\": %.0f", pr.create_ns,
-			       pr.first_create_ns);
+		if (pr.ncreate)
+			printf(", \"gnuradio\": %llu, \"gnuradio_first\": %llu",
+			       (unsigned long long)median(pr.create, pr.ncreate),
+			       (unsigned long long)median(pr.first, pr.ncreate));
 		printf("},\n");
-		print_json_rows("stream", srows[0], NS, pr.present ? &pr : NULL, 0);
+		print_json_rows("stream", srows[0], NS, 0);
 		printf(",\n");
-		print_json_rows("straddle", xrows[0][0], NX, NULL, 0);
+		print_json_rows("straddle", xrows[0][0], NX, 0);
 		printf(",\n");
-		print_json_rows("straddle_two_fields", xrows[0][1], NX, NULL, 0);
+		print_json_rows("straddle_two_fields", xrows[0][1], NX, 0);
 		printf(",\n");
-		print_json_rows("one_thread_stream", srows[1], NS, NULL, 1);
+		print_json_rows("one_thread_stream", srows[1], NS, 1);
 		printf(",\n");
-		print_json_rows("one_thread_straddle", xrows[1][0], NX, NULL, 1);
+		print_json_rows("one_thread_straddle", xrows[1][0], NX, 1);
 		printf(",\n");
-		print_json_rows("one_thread_straddle_two_fields", xrows[1][1], NX, NULL, 1);
+		print_json_rows("one_thread_straddle_two_fields", xrows[1][1], NX, 1);
 		printf("\n}\n");
 		return 0;
 	}
 	printf("Ring create + destroy, 1 MiB: mmr_ring %.1f us", create_ns / 1000.0);
-	if (pr.present)
+	if (pr.ncreate)
 		printf(", GNU Radio gr::make_buffer %.1f us (first in the process %.1f us)",
-		       pr.create_ns / 1000.0, pr.first_create_ns / 1000.0);
+		       median(pr.create, pr.ncreate) / 1000.0,
+		       median(pr.first, pr.ncreate) / 1000.0);
 	printf("\n");
 	print_duo("Two threads, streaming (GB/s; the producer copies each record in, "
 		  "the consumer parses it in place):", srows[0], NS, &pr);

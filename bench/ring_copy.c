@@ -26,6 +26,9 @@ struct cow_ring {
 	size_t cap, mask;
 	int light;		/* as mmr_ring: release + membarrier sleepers */
 	int own;		/* data and sh were mapped here */
+	/* The other side's index as last seen, as mmr_ring keeps them. */
+	_Alignas(LINE) uint64_t seen_tail;	/* producer's */
+	_Alignas(LINE) uint64_t seen_head;	/* consumer's */
 };
 
 size_t cow_ring_shared_size(void)
@@ -35,10 +38,11 @@ size_t cow_ring_shared_size(void)
 
 struct cow_ring *cow_ring_create(size_t capacity, void *data, void *shared)
 {
-	struct cow_ring *r = calloc(1, sizeof(*r));
+	struct cow_ring *r = aligned_alloc(LINE, sizeof(*r));
 
 	if (!r)
 		return NULL;
+	memset(r, 0, sizeof(*r));
 	r->own = !data;
 	if (r->own) {
 		data = mmap(NULL, capacity + 4096, PROT_READ | PROT_WRITE,
@@ -58,11 +62,6 @@ struct cow_ring *cow_ring_create(size_t capacity, void *data, void *shared)
 	r->light = !syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0);
 	r->mask = (capacity & (capacity - 1)) ? 0 : capacity - 1;
 	return r;
-}
-
-void cow_ring_reset(struct cow_ring *r)
-{
-	memset(r->sh, 0, sizeof(*r->sh));
 }
 
 void cow_ring_destroy(struct cow_ring *r)
@@ -101,9 +100,13 @@ int cow_ring_put(struct cow_ring *r, const void *src, size_t n)
 	uint64_t head = atomic_load_explicit(&sh->head, memory_order_relaxed);
 	size_t o, first;
 
-	/* A fresh tail every time, as mmr_ring_write_ptr() reads one. */
-	if (r->cap - (head - atomic_load_explicit(&sh->tail, memory_order_acquire)) < n)
-		return -1;
+	/* The consumer's line only when the last tail seen is not enough,
+	 * as mmr_ring_reserve() does. */
+	if (r->cap - (head - r->seen_tail) < n) {
+		r->seen_tail = atomic_load_explicit(&sh->tail, memory_order_acquire);
+		if (r->cap - (head - r->seen_tail) < n)
+			return -1;
+	}
 	o = off(r, head);
 	first = r->cap - o < n ? r->cap - o : n;
 	memcpy(r->data + o, src, first);
@@ -119,8 +122,11 @@ const void *cow_ring_peek(struct cow_ring *r, size_t n, void *scratch)
 	uint64_t tail = atomic_load_explicit(&sh->tail, memory_order_relaxed);
 	size_t o, first;
 
-	if (atomic_load_explicit(&sh->head, memory_order_acquire) - tail < n)
-		return NULL;
+	if (r->seen_head - tail < n) {
+		r->seen_head = atomic_load_explicit(&sh->head, memory_order_acquire);
+		if (r->seen_head - tail < n)
+			return NULL;
+	}
 	o = off(r, tail);
 	if (r->cap - o >= n)
 		return r->data + o;

@@ -2,8 +2,9 @@
 /*
  * The copy-on-wrap baseline for `mmr bench ring`: a careful SPSC byte ring
  * in one plain mapping, with the same index protocol as mmr_ring (free
- * running indices on their own lines, acquire loads, the same publication and
- * a waiting flag checked after it), as DPDK's rte_ring or a kfifo
+ * running indices on their own lines, the other side's index cached and
+ * re-read with an acquire load only when it is short, release publication
+ * and a waiting flag checked after it), as DPDK's rte_ring or a kfifo
  * would do it. A record that straddles the end is split by the producer
  * and copied into a scratch buffer by a consumer that parses in place.
  */
@@ -21,8 +22,6 @@ struct cow_ring;
  * physical memory. NULL @data: map its own. */
 struct cow_ring *cow_ring_create(size_t capacity, void *data, void *shared);
 size_t cow_ring_shared_size(void);
-/* Back to empty (indices 0). */
-void cow_ring_reset(struct cow_ring *r);
 void cow_ring_destroy(struct cow_ring *r);
 /* Copy @n bytes in, split at the end if need be; 0, or -1 if full. */
 int cow_ring_put(struct cow_ring *r, const void *src, size_t n);
