@@ -414,10 +414,24 @@ static double peer_once(struct peer *pr, size_t cap, size_t rec, unsigned long n
 	return gbps;
 }
 
+/* Median over rounds of a[r] / b[r] (times: b's speed over a's). */
+static double median_ratio(const uint64_t *a, const uint64_t *b, int n)
+{
+	uint64_t q[MAX_ROUNDS];
+
+	for (int r = 0; r < n; r++)
+		q[r] = b[r] ? (uint64_t)(1e6 * (double)a[r] / (double)b[r]) : 0;
+	return (double)median(q, n) / 1e6;
+}
+
 struct row {
 	size_t rec, cap;
 	double gbps[I_COUNT];
 	double peer;		/* GNU Radio GB/s, 0 if not run */
+	/* mmr's speed over cow's, the limit's and GNU Radio's: medians of the
+	 * per-round ratios, which a machine changing pace between rounds
+	 * does not skew the way a ratio of two medians can. */
+	double vs_cow, vs_limit, vs_peer;
 	double straddle;	/* share of records that straddle the end */
 	int sums_ok;		/* every method parsed the same bytes */
 };
@@ -486,6 +500,17 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 		if (pr && pr->present)
 			peer[r] = (uint64_t)(1000 * peer_once(pr, cap, rec, j.n));
 	}
+	row->vs_cow = median_ratio(ns[I_COW], ns[I_MMR], rounds);
+	row->vs_limit = median_ratio(ns[I_LIMIT], ns[I_MMR], rounds);
+	row->vs_peer = 0;
+	if (pr && pr->present) {
+		uint64_t peer_ns[MAX_ROUNDS];
+
+		for (int r = 0; r < rounds; r++)	/* the same work at the peer's speed */
+			peer_ns[r] = peer[r] ? (uint64_t)(1e3 * (double)rec * (double)j.n /
+							  (double)peer[r]) : 0;
+		row->vs_peer = median_ratio(peer_ns, ns[I_MMR], rounds);
+	}
 	row->peer = pr && pr->present ? (double)median(peer, rounds) / 1000 : 0;
 	row->sums_ok = sums[I_MMR] == sums[I_COW] && sums[I_COW] == sums[I_LIMIT];
 	for (int i = 0; i < I_COUNT; i++) {
@@ -525,11 +550,6 @@ static uint64_t create_destroy_ns(int rounds, int iters)
 
 /* ---- output ---- */
 
-static double ratio(double a, double b)
-{
-	return b > 0 ? a / b : 0;
-}
-
 /* Two threads: mmr, cow, handoff (+ GNU Radio when @pr). */
 static void print_duo(const char *title, const struct row *rows, int n,
 		      const struct peer *pr)
@@ -545,11 +565,10 @@ static void print_duo(const char *title, const struct row *rows, int n,
 		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %7.2f ", r->rec, r->cap >> 10,
 		       100 * r->straddle, r->gbps[I_MMR], r->gbps[I_COW], r->gbps[I_LIMIT]);
 		if (g > 0)
-			printf("%8.2f | %6.2fx %8.0f%% %8.2fx", g, ratio(r->gbps[I_MMR], r->gbps[I_COW]),
-			       100 * ratio(r->gbps[I_MMR], r->gbps[I_LIMIT]), r->gbps[I_MMR] / g);
+			printf("%8.2f | %6.2fx %8.0f%% %8.2fx", g, r->vs_cow, 100 * r->vs_limit,
+			       r->vs_peer);
 		else
-			printf("%8s | %6.2fx %8.0f%% %9s", "-", ratio(r->gbps[I_MMR], r->gbps[I_COW]),
-			       100 * ratio(r->gbps[I_MMR], r->gbps[I_LIMIT]), "-");
+			printf("%8s | %6.2fx %8.0f%% %9s", "-", r->vs_cow, 100 * r->vs_limit, "-");
 		printf("%s\n", r->sums_ok ? "" : "  (checksums differ!)");
 	}
 }
@@ -565,8 +584,7 @@ static void print_solo(const char *title, const struct row *rows, int n)
 
 		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %7.2f | %6.2fx %8.0f%%%s\n", r->rec,
 		       r->cap >> 10, 100 * r->straddle, r->gbps[I_MMR], r->gbps[I_COW],
-		       r->gbps[I_LIMIT], ratio(r->gbps[I_MMR], r->gbps[I_COW]),
-		       100 * ratio(r->gbps[I_MMR], r->gbps[I_LIMIT]),
+		       r->gbps[I_LIMIT], r->vs_cow, 100 * r->vs_limit,
 		       r->sums_ok ? "" : "  (checksums differ!)");
 	}
 }
@@ -583,10 +601,8 @@ static void print_straddle(const char *title, const struct row *full,
 	for (int i = 0; i < n; i++)
 		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %6.2fx | %7.2f %7.2f %6.2fx%s\n",
 		       full[i].rec, full[i].cap >> 10, 100 * full[i].straddle,
-		       full[i].gbps[I_MMR], full[i].gbps[I_COW],
-		       ratio(full[i].gbps[I_MMR], full[i].gbps[I_COW]),
-		       fields[i].gbps[I_MMR], fields[i].gbps[I_COW],
-		       ratio(fields[i].gbps[I_MMR], fields[i].gbps[I_COW]),
+		       full[i].gbps[I_MMR], full[i].gbps[I_COW], full[i].vs_cow,
+		       fields[i].gbps[I_MMR], fields[i].gbps[I_COW], fields[i].vs_cow,
 		       full[i].sums_ok && fields[i].sums_ok ? "" : "  (checksums differ!)");
 }
 
@@ -600,8 +616,11 @@ static void print_json_rows(const char *name, const struct row *rows, int n, int
 		       r->rec, r->cap, r->straddle);
 		for (int k = 0; k < I_COUNT; k++)
 			printf(", \"%s_gbps\": %.3f", impl_name[solo][k], r->gbps[k]);
+		printf(", \"mmr_vs_cow\": %.3f, \"mmr_vs_%s\": %.3f", r->vs_cow,
+		       impl_name[solo][I_LIMIT], r->vs_limit);
 		if (r->peer > 0)
-			printf(", \"gnuradio_gbps\": %.3f", r->peer);
+			printf(", \"gnuradio_gbps\": %.3f, \"mmr_vs_gnuradio\": %.3f", r->peer,
+			       r->vs_peer);
 		printf(", \"checksums_ok\": %s}%s\n", r->sums_ok ? "true" : "false",
 		       i + 1 < n ? "," : "");
 	}
@@ -693,7 +712,7 @@ int mmr_bench_ring(int argc, char **argv)
 	print_straddle("One thread, records straddling the end:", xrows[1][0], xrows[1][1], NX);
 	if (!pr.present)
 		printf("\ngnuradio: skipped: gnuradio-dev not installed, run make bench-peers\n");
-	printf("\nhandoff: the same copies and parses handed over a quarter ring at a time "
+	printf("\nRatios are medians of per-round ratios.\nhandoff: the same copies and parses handed over a quarter ring at a time "
 	       "(the two-thread limit);\nmemcpy: the same copies, then parses, in one thread "
 	       "(the one-thread limit).\nmedian of %d interleaved rounds; GB/s = 10^9 bytes "
 	       "per second\n", rounds);
