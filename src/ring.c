@@ -149,7 +149,8 @@ static enum ring_fence ring_fence_init(void)
  */
 static bool ring_sleeper_fence(void)
 {
-	atomic_thread_fence(memory_order_seq_cst);
+	/* The flag store and the index loads are seq_cst: heavy peers need
+	 * nothing more. */
 	if (ring_fence_init() == FENCE_NO_KERNEL)
 		return true;
 	return !mmri_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0);
