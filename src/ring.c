@@ -29,7 +29,8 @@
 #include "internal.h"
 
 #define RING_MAGIC	0x474e4952524d4d31ull	/* "1MMRRING" little endian */
-#define RING_VERSION	1u
+/* 2: indices published with release stores (light peers, light_peers) */
+#define RING_VERSION	2u
 /* Two cache lines: adjacent-line prefetchers fetch lines in pairs. */
 #define RING_LINE	128
 
@@ -45,6 +46,7 @@ struct ring_shared {
 	uint32_t hdr_size;	/* bytes before the data: one page */
 	uint64_t capacity;
 	_Atomic uint32_t errors;	/* misuses refused, both sides */
+	_Atomic uint32_t light_peers;	/* 1 once a light publisher attached */
 
 	_Alignas(RING_LINE) _Atomic uint64_t head;	/* producer */
 	_Atomic uint32_t head_seq;	/* futex: bumped to wake the consumer */
@@ -110,8 +112,8 @@ static int ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
  * program order with a compiler barrier alone ("light"). A process that
  * cannot register publishes with seq_cst stores instead ("heavy"), as every
  * process does on kernels without the command (before 4.16, or
- * CONFIG_MEMBARRIER=n). A sleeper whose barrier fails where the kernel has
- * the command cannot know that its peer is heavy: it sleeps in slices.
+ * CONFIG_MEMBARRIER=n). A sleeper that cannot issue the barrier sleeps in
+ * short slices if a light peer ever attached (light_peers in the header).
  */
 enum ring_fence {
 	FENCE_UNKNOWN,
@@ -145,15 +147,34 @@ static enum ring_fence ring_fence_init(void)
 
 /*
  * The sleeper's half: between storing its flag and looking at the index.
- * False if it must sleep in slices (a light peer may miss the flag).
+ * False if it must sleep in slices: its barrier failed (a seccomp filter,
+ * say, even one that fakes ENOSYS) and a light peer may miss its flag.
  */
-static bool ring_sleeper_fence(void)
+static bool ring_sleeper_fence(const struct mmr_ring *r)
 {
 	/* The flag store and the index loads are seq_cst: heavy peers need
 	 * nothing more. */
-	if (ring_fence_init() == FENCE_NO_KERNEL)
+	if (ring_fence_init() != FENCE_NO_KERNEL &&
+	    !mmri_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0))
 		return true;
-	return !mmri_membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0);
+	return !atomic_load(&r->sh->light_peers);
+}
+
+/*
+ * Say in the header that this side publishes light, before it first does.
+ * A sleeper that cannot issue the barrier and saw no light peer sleeps
+ * without slices; wake both sides once so that it looks again.
+ */
+static void ring_announce_light(struct mmr_ring *r)
+{
+	struct ring_shared *sh = r->sh;
+
+	if (!r->light || atomic_exchange(&sh->light_peers, 1))
+		return;
+	atomic_fetch_add(&sh->head_seq, 1);
+	atomic_fetch_add(&sh->tail_seq, 1);
+	mmri_futex_wake((uint32_t *)&sh->head_seq, INT_MAX, 1);
+	mmri_futex_wake((uint32_t *)&sh->tail_seq, INT_MAX, 1);
 }
 
 /* ---- setup ---- */
@@ -261,6 +282,7 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 	/* Last, so that a peer never sees a ring half described. */
 	__atomic_store_n(&r->sh->magic, RING_MAGIC, __ATOMIC_RELEASE);
 	r->light = ring_fence_init() == FENCE_LIGHT;
+	ring_announce_light(r);
 	*out = r;
 	return 0;
 fail:
@@ -340,6 +362,7 @@ int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags)
 	if (ret)
 		goto fail;
 	r->light = ring_fence_init() == FENCE_LIGHT;
+	ring_announce_light(r);
 	*out = r;
 	return 0;
 fail:
@@ -657,7 +680,7 @@ static int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_
 			rel = &left;
 		}
 		/* Now about to sleep: make a light peer see the flag. */
-		if (!ring_sleeper_fence() && (!rel || left.tv_sec ||
+		if (!ring_sleeper_fence(r) && (!rel || left.tv_sec ||
 					      left.tv_nsec > slice.tv_nsec))
 			rel = &slice;
 		if (ring_ready(r, readable) >= (min ? min : 1))

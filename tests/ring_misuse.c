@@ -9,7 +9,7 @@
 
 #include "helpers.h"
 
-/* The shared header as src/ring.c lays it out (layout version 1). */
+/* The shared header as src/ring.c lays it out (layout version 2). */
 #define H_MAGIC 0
 #define H_VERSION 8
 #define H_CAPACITY 16

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Sleeping on the ring: timeouts, wake-ups by the other side, bad minima. */
+#include <linux/membarrier.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "helpers.h"
@@ -104,6 +106,12 @@ static int wait_woken_writable(void)
 	return T_PASS;
 }
 
+/* Whether this kernel lets a process register for global barriers. */
+static int t_membarrier_works(void)
+{
+	return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0) == 0;
+}
+
 /*
  * Strict alternation over a ring: the producer waits for the ring to be
  * empty before each byte, the consumer waits for each byte, so both sleep
@@ -190,5 +198,171 @@ static int wait_pingpong_heavy(void)
 	return pingpong(500);
 }
 
+/*
+ * A consumer process that cannot issue the barrier and believes the kernel
+ * has none (its seccomp filter fakes ENOSYS, say), fed by a light producer
+ * process: it must learn from the header that a light peer exists and
+ * sleep in slices, or a missed wake-up stalls the pair.
+ */
+static int wait_pingpong_blind_process(void)
+{
+	int n = t_under_valgrind() ? 1000 : 20000;
+	int sv[2], status, i;
+	size_t cap, avail;
+	mmr_ring *r;
+	pid_t pid;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();	/* before any ring: the child decides its own mode */
+	CHECK(pid >= 0);
+	if (!pid) {
+		struct pingpong pp = { .n = n };
+		int fd;
+
+		mmri_fault_inject(MMRI_SYS_MEMBARRIER, ENOSYS, 0, 0);
+		fd = t_recv_fd(sv[1]);
+		if (fd < 0 || mmr_ring_open_fd(&pp.r, fd, 0))
+			_exit(2);
+		pong(&pp);
+		_exit(pp.bad ? 3 : 0);
+	}
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	CHECK_EQ(t_send_fd(sv[0], mmr_ring_fd(r)), 0);
+	cap = mmr_ring_capacity(r);
+	for (i = 0; i < n; i++) {
+		unsigned char *p;
+
+		if (mmr_ring_wait_writable(r, cap, 5000))
+			break;
+		p = mmr_ring_write_ptr(r, &avail);
+		*p = (unsigned char)i;
+		mmr_ring_produce(r, 1);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK_EQ(i, n);
+	CHECK_EQ(mmr_ring_error(r), 0);
+	mmr_ring_destroy(r);
+	close(sv[0]);
+	close(sv[1]);
+	return T_PASS;
+}
+
+/*
+ * The same blind consumer, waiting 100 ms for bytes that never come: it
+ * sleeps in 5 ms slices when a light peer announced itself in the header,
+ * and in one piece when there is none. Counted futex calls tell which.
+ */
+static int blind_sleeps(int light_parent, unsigned long *futex_calls)
+{
+	int sv[2], status;
+	unsigned long calls = 0;
+	mmr_ring *r;
+	pid_t pid;
+
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		unsigned long before;
+		int fd;
+
+		mmri_fault_inject(MMRI_SYS_MEMBARRIER, ENOSYS, 0, 0);
+		fd = t_recv_fd(sv[1]);
+		if (fd < 0 || mmr_ring_open_fd(&r, fd, 0))
+			_exit(2);
+		before = mmri_sys_calls(MMRI_SYS_FUTEX);
+		if (mmr_ring_wait_readable(r, 1, 100) != -ETIMEDOUT)
+			_exit(3);
+		calls = mmri_sys_calls(MMRI_SYS_FUTEX) - before;
+		_exit(write(sv[1], &calls, sizeof(calls)) == sizeof(calls) ? 0 : 4);
+	}
+	if (!light_parent)
+		mmri_fault_inject(MMRI_SYS_MEMBARRIER, EPERM, 0, 0);
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	CHECK_EQ(t_send_fd(sv[0], mmr_ring_fd(r)), 0);
+	CHECK_EQ(read(sv[0], &calls, sizeof(calls)), sizeof(calls));
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	mmr_ring_destroy(r);
+	close(sv[0]);
+	close(sv[1]);
+	*futex_calls = calls;
+	return T_PASS;
+}
+
+static int wait_blind_sleeper_slices(void)
+{
+	unsigned long calls = 0;
+	int ret = blind_sleeps(1, &calls);
+
+	if (ret)
+		return ret;
+	if (calls == 1 && !t_membarrier_works())
+		SKIP("membarrier(2) is not available here: no process publishes light");
+	CHECK(calls >= 5);	/* 100 ms in 5 ms slices: about 20 */
+	return T_PASS;
+}
+
+static int wait_blind_sleeper_whole(void)
+{
+	unsigned long calls = 0;
+	int ret = blind_sleeps(0, &calls);	/* this process cannot register */
+
+	if (ret)
+		return ret;
+	CHECK(calls <= 2);	/* no light peer: one sleep */
+	return T_PASS;
+}
+
+/*
+ * A blind process already asleep when a light one attaches: the attach
+ * wakes it, it finds the light peer in the header and goes on in slices.
+ */
+static int wait_blind_sleeper_woken_by_attach(void)
+{
+	struct timespec d = { 0, 50 * 1000000 };
+	unsigned long before, calls;
+	int sv[2], status;
+	mmr_ring *r;
+	pid_t pid;
+
+	if (!t_membarrier_works())
+		SKIP("membarrier(2) is not available here: no process publishes light");
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {	/* light: attaches after 50 ms, produces nothing */
+		int fd = t_recv_fd(sv[1]);
+
+		nanosleep(&d, NULL);
+		if (fd < 0 || mmr_ring_open_fd(&r, fd, 0))
+			_exit(2);
+		nanosleep(&d, NULL);
+		nanosleep(&d, NULL);
+		nanosleep(&d, NULL);
+		mmr_ring_destroy(r);
+		_exit(0);
+	}
+	mmri_fault_inject(MMRI_SYS_MEMBARRIER, ENOSYS, 0, 0);
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	CHECK_EQ(t_send_fd(sv[0], mmr_ring_fd(r)), 0);
+	before = mmri_sys_calls(MMRI_SYS_FUTEX);
+	CHECK_EQ(mmr_ring_wait_readable(r, 1, 150), -ETIMEDOUT);
+	calls = mmri_sys_calls(MMRI_SYS_FUTEX) - before;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status));
+	CHECK_EQ(WEXITSTATUS(status), 0);
+	CHECK(calls >= 5);	/* one sleep, woken at ~50 ms, then slices */
+	mmr_ring_destroy(r);
+	close(sv[0]);
+	close(sv[1]);
+	return T_PASS;
+}
+
 T_MAIN(T(wait_timeouts), T(wait_woken_readable), T(wait_woken_writable),
-       T(wait_pingpong), T(wait_pingpong_no_barrier), T(wait_pingpong_heavy))
+       T(wait_pingpong), T(wait_pingpong_no_barrier), T(wait_pingpong_heavy),
+       T(wait_pingpong_blind_process), T(wait_blind_sleeper_slices),
+       T(wait_blind_sleeper_whole), T(wait_blind_sleeper_woken_by_attach))
