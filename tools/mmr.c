@@ -314,7 +314,7 @@ static void usage(FILE *f)
 		"  demo                  mirror memory with every backend that works here\n"
 		"  bench setup [--json]  region create+view+destroy: library vs raw syscalls\n"
 		"  bench populate [--json]  ways to prefault a mirror\n"
-		"  bench ring [--json]   mmr_ring against copy-on-wrap, memcpy, GNU Radio\n"
+		"  bench ring [--json]   mmr_ring against copy-on-wrap, the limits, GNU Radio\n"
 		"  bench heap [--json]   colored pointers through views vs masking\n"
 		"  version               library version\n"
 		"  help                  this text\n\n"
