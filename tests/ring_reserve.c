@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Records of a known size: mmr_ring_reserve() and mmr_ring_peek(). */
-#include <pthread.h>
+/* Records of a known size: mmr_ring_reserve() and mmr_ring_peek()
+ * (ring_threads streams 10^7 records through them). */
 #include <stdint.h>
 
 #include "helpers.h"
-#include "ring_stream.h"
 
 static int reserve_basic(void)
 {
@@ -88,85 +87,4 @@ static int reserve_straddles(void)
 	return T_PASS;
 }
 
-struct side {
-	mmr_ring *r;
-	unsigned long n;
-	uint64_t sum;
-	int bad;
-};
-
-static void *producer(void *arg)
-{
-	struct side *s = arg;
-	uint64_t sum = 0;
-
-	for (uint32_t seq = 0; seq < s->n; seq++) {
-		uint32_t len = stream_len(seq);
-		uint8_t *p;
-
-		while (!(p = mmr_ring_reserve(s->r, len)))
-			sched_yield();
-		memcpy(p, &len, 4);
-		memcpy(p + 4, &seq, 4);
-		for (uint32_t i = 8; i < len; i++)
-			p[i] = stream_byte(seq, i);
-		sum = stream_fold(sum, p, len);
-		mmr_ring_produce(s->r, len);
-	}
-	s->sum = sum;
-	return NULL;
-}
-
-static void *consumer(void *arg)
-{
-	struct side *s = arg;
-	uint64_t sum = 0;
-
-	for (uint32_t seq = 0; seq < s->n; seq++) {
-		const uint8_t *p;
-		uint32_t len, got;
-
-		while (!(p = mmr_ring_peek(s->r, 8)))
-			sched_yield();
-		memcpy(&len, p, 4);
-		memcpy(&got, p + 4, 4);
-		if (got != seq || len != stream_len(seq)) {
-			s->bad = 1;
-			return NULL;
-		}
-		while (!(p = mmr_ring_peek(s->r, len)))
-			sched_yield();
-		for (uint32_t i = 8; i < len; i++)
-			if (p[i] != stream_byte(seq, i)) {
-				s->bad = 1;
-				return NULL;
-			}
-		sum = stream_fold(sum, p, len);
-		mmr_ring_consume(s->r, len);
-	}
-	s->sum = sum;
-	return NULL;
-}
-
-/* Two threads, 10^7 records (10^6 quick or sanitized), a running checksum. */
-static int reserve_threads(void)
-{
-	struct side p = { 0 }, c = { 0 };
-	pthread_t tp, tc;
-
-	CHECK_EQ(mmr_ring_create(&p.r, 3 * 4096, 0), 0);
-	c.r = p.r;
-	p.n = c.n = stream_records();
-	CHECK_EQ(pthread_create(&tc, NULL, consumer, &c), 0);
-	CHECK_EQ(pthread_create(&tp, NULL, producer, &p), 0);
-	pthread_join(tp, NULL);
-	pthread_join(tc, NULL);
-	CHECK_EQ(c.bad, 0);
-	CHECK(p.sum != 0);
-	CHECK(p.sum == c.sum);
-	CHECK_EQ(mmr_ring_error(p.r), 0);
-	mmr_ring_destroy(p.r);
-	return T_PASS;
-}
-
-T_MAIN(T(reserve_basic), T(reserve_straddles), T(reserve_threads))
+T_MAIN(T(reserve_basic), T(reserve_straddles))

@@ -130,4 +130,51 @@ static inline int stream_consume(mmr_ring *r, unsigned long n, uint64_t *sum_out
 	return 0;
 }
 
+/* The same stream through mmr_ring_reserve() and mmr_ring_peek(). */
+static inline uint64_t stream_produce_reserve(mmr_ring *r, unsigned long n)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t seq = 0; seq < n; seq++) {
+		uint32_t len = stream_len(seq);
+		uint8_t *p;
+
+		while (!(p = mmr_ring_reserve(r, len)))
+			sched_yield();
+		memcpy(p, &len, 4);
+		memcpy(p + 4, &seq, 4);
+		for (uint32_t i = 8; i < len; i++)
+			p[i] = stream_byte(seq, i);
+		sum = stream_fold(sum, p, len);
+		mmr_ring_produce(r, len);
+	}
+	return sum;
+}
+
+static inline int stream_consume_peek(mmr_ring *r, unsigned long n, uint64_t *sum_out)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t seq = 0; seq < n; seq++) {
+		const uint8_t *p;
+		uint32_t len, got;
+
+		while (!(p = mmr_ring_peek(r, 8)))
+			sched_yield();
+		memcpy(&len, p, 4);
+		memcpy(&got, p + 4, 4);
+		if (got != seq || len != stream_len(seq))
+			return -1;
+		while (!(p = mmr_ring_peek(r, len)))
+			sched_yield();
+		for (uint32_t i = 8; i < len; i++)
+			if (p[i] != stream_byte(seq, i))
+				return -1;
+		sum = stream_fold(sum, p, len);
+		mmr_ring_consume(r, len);
+	}
+	*sum_out = sum;
+	return 0;
+}
+
 #endif
