@@ -55,6 +55,25 @@ static inline uint64_t stream_fold(uint64_t sum, const uint8_t *p, uint32_t len)
 	return sum;
 }
 
+/* Write record @seq at @p; returns @p. */
+static inline uint8_t *stream_fill(uint8_t *p, uint32_t seq, uint32_t len)
+{
+	memcpy(p, &len, 4);
+	memcpy(p + 4, &seq, 4);
+	for (uint32_t i = 8; i < len; i++)
+		p[i] = stream_byte(seq, i);
+	return p;
+}
+
+/* Whether the bytes after the header are record @seq's. */
+static inline int stream_body_ok(const uint8_t *p, uint32_t seq, uint32_t len)
+{
+	for (uint32_t i = 8; i < len; i++)
+		if (p[i] != stream_byte(seq, i))
+			return 0;
+	return 1;
+}
+
 /* Spin a little, then sleep on the futex: both paths get exercised. */
 static inline int stream_wait(mmr_ring *r, size_t need, int writable, unsigned *spins)
 {
@@ -83,11 +102,7 @@ static inline uint64_t stream_produce(mmr_ring *r, unsigned long n)
 				return 0;
 			p = mmr_ring_write_ptr(r, &avail);
 		}
-		memcpy(p, &len, 4);
-		memcpy(p + 4, &seq, 4);
-		for (uint32_t i = 8; i < len; i++)
-			p[i] = stream_byte(seq, i);
-		sum = stream_fold(sum, p, len);
+		sum = stream_fold(sum, stream_fill(p, seq, len), len);
 		mmr_ring_produce(r, len);
 	}
 	return sum;
@@ -119,9 +134,8 @@ static inline int stream_consume(mmr_ring *r, unsigned long n, uint64_t *sum_out
 				return -1;
 			p = mmr_ring_read_ptr(r, &avail);
 		}
-		for (uint32_t i = 8; i < len; i++)
-			if (p[i] != stream_byte(seq, i))
-				return -1;
+		if (!stream_body_ok(p, seq, len))
+			return -1;
 		sum = stream_fold(sum, p, len);
 		mmr_ring_consume(r, len);
 		seq++;
@@ -141,11 +155,7 @@ static inline uint64_t stream_produce_reserve(mmr_ring *r, unsigned long n)
 
 		while (!(p = mmr_ring_reserve(r, len)))
 			sched_yield();
-		memcpy(p, &len, 4);
-		memcpy(p + 4, &seq, 4);
-		for (uint32_t i = 8; i < len; i++)
-			p[i] = stream_byte(seq, i);
-		sum = stream_fold(sum, p, len);
+		sum = stream_fold(sum, stream_fill(p, seq, len), len);
 		mmr_ring_produce(r, len);
 	}
 	return sum;
@@ -167,9 +177,8 @@ static inline int stream_consume_peek(mmr_ring *r, unsigned long n, uint64_t *su
 			return -1;
 		while (!(p = mmr_ring_peek(r, len)))
 			sched_yield();
-		for (uint32_t i = 8; i < len; i++)
-			if (p[i] != stream_byte(seq, i))
-				return -1;
+		if (!stream_body_ok(p, seq, len))
+			return -1;
 		sum = stream_fold(sum, p, len);
 		mmr_ring_consume(r, len);
 	}
