@@ -196,6 +196,13 @@ static int misuse_corrupt_indices(void)
 	CHECK(!memcmp(h + H_HEAD, &head, 8));	/* left alone */
 	CHECK(!memcmp(h + H_TAIL, &tail, 8));
 	CHECK_EQ(mmr_ring_wait_readable(r, 1, 0), -ETIMEDOUT);
+	errno = 0;
+	CHECK(!mmr_ring_reserve(r, 1));		/* stopped, not just full */
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(!mmr_ring_peek(r, 1));
+	CHECK_EQ(errno, EINVAL);
+	CHECK(mmr_ring_error(r) >= 5);
 	/* Tail behind head by less than the capacity: usable again. */
 	tail = head - 10;
 	memcpy(h + H_TAIL, &tail, 8);
