@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: MIT
+# The mmr tool's tests: tests/footprint.c measures with tools/footprint.c
+# itself; tests/cli.c runs the built mmr (so `make tests` builds it).
+
+FOOTPRINT_SRC := tools/footprint.c
+FOOTPRINT_HDR := tools/footprint.h
+
+$(BUILD)/tests/footprint: tests/footprint.c tests/helpers.h $(FOOTPRINT_SRC) \
+		$(FOOTPRINT_HDR) $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -Itests -Itools -o $@ $< $(FOOTPRINT_SRC) $(STATIC_LIB) \
+		$(LDLIBS) -lm
+
+$(BUILD)/tests/cli: $(BUILD)/mmr
