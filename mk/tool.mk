@@ -13,3 +13,9 @@ $(BUILD)/tests/footprint: tests/footprint.c tests/helpers.h $(FOOTPRINT_SRC) \
 		$(LDLIBS) -lm
 
 $(BUILD)/tests/cli: $(BUILD)/mmr
+
+$(BUILD)/tests/hugepool: tests/hugepool.c tests/helpers.h tools/hugepool.c tools/hugepool.h \
+		$(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -Itests -Itools -o $@ $< tools/hugepool.c $(STATIC_LIB) $(LDLIBS)

@@ -9,8 +9,6 @@
  * administrator's change made meanwhile is never overwritten.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +19,7 @@
 #include "memmirror.h"
 #include "cli.h"
 #include "commands.h"
+#include "hugepool.h"
 
 #define NR_2M "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages"
 #define BORROW_PAGES 4
@@ -134,142 +133,45 @@ static int demo_private(struct demo_row *row)
 	return ok;
 }
 
-/*
- * The borrowed pool. Everything the signal handler touches is set up
- * before it can run and used only with async-signal-safe calls.
- */
-static volatile sig_atomic_t borrowed;
-static long pool_before, pool_set;
-
-/* The value of the pool file, or -1 (async-signal-safe). */
-static long read_pool(void)
-{
-	char buf[32];
-	ssize_t n;
-	long v = 0;
-	int fd = open(NR_2M, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0 || buf[0] < '0' || buf[0] > '9')
-		return -1;
-	for (ssize_t i = 0; i < n && buf[i] >= '0' && buf[i] <= '9'; i++)
-		v = v * 10 + (buf[i] - '0');
-	return v;
-}
-
-/* Write @v to the pool file (async-signal-safe). */
-static int write_pool(long v)
-{
-	char buf[32], *p = buf + sizeof(buf);
-	int fd, ok;
-
-	*--p = '\n';
-	do {
-		*--p = (char)('0' + v % 10);
-		v /= 10;
-	} while (v && p > buf);
-	fd = open(NR_2M, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, p, (size_t)(buf + sizeof(buf) - p)) == buf + sizeof(buf) - p;
-	return close(fd) == 0 && ok ? 0 : -1;
-}
-
-/* Put the pool back if it still holds what we set: 0 restored, 1 left
- * alone (someone changed it), -1 the write failed. */
-static int give_back_pool(void)
-{
-	if (!borrowed)
-		return 0;
-	borrowed = 0;
-	if (read_pool() != pool_set)
-		return 1;
-	return write_pool(pool_before);
-}
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-
-	give_back_pool();
-	errno = saved;
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static const int restore_signals[] = { SIGINT, SIGTERM, SIGHUP };
-
-static void set_handlers(void (*fn)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(restore_signals) / sizeof(int); i++)
-		sigaddset(&sa.sa_mask, restore_signals[i]);
-	for (size_t i = 0; i < sizeof(restore_signals) / sizeof(int); i++)
-		sigaction(restore_signals[i], &sa, NULL);
-}
-
 /* Lend the demo BORROW_PAGES free 2 MiB pages if the pool lacks them. */
-static void borrow_huge_pages(const struct mmr_probe_report *rep)
+static int borrow_huge_pages(const struct mmr_probe_report *rep)
 {
-	sigset_t block, old;
-	long got;
+	long before, now;
+	int ret;
 
 	if (rep->huge_2m_total < 0) {
 		printf("(--borrow-huge-pages: this kernel or CPU has no 2 MiB huge pages)\n");
-		return;
+		return 0;
 	}
 	if (rep->huge_2m_free >= BORROW_PAGES)
-		return;
-	if (geteuid() != 0) {
-		printf("(--borrow-huge-pages: only root can raise the huge page pool)\n");
-		return;
+		return 0;
+	ret = hugepool_borrow(NR_2M, rep->huge_2m_total + BORROW_PAGES - rep->huge_2m_free,
+			      &before, &now);
+	if (ret) {
+		printf("(--borrow-huge-pages: could not raise %s: %s%s)\n", NR_2M,
+		       strerror(-ret), geteuid() ? "; only root can" : "");
+		return 0;
 	}
-	sigemptyset(&block);
-	for (size_t i = 0; i < sizeof(restore_signals) / sizeof(int); i++)
-		sigaddset(&block, restore_signals[i]);
-	set_handlers(on_signal);
-	/* No signal between the write and knowing what to restore. */
-	sigprocmask(SIG_BLOCK, &block, &old);
-	pool_before = rep->huge_2m_total;
-	if (write_pool(pool_before + BORROW_PAGES - rep->huge_2m_free) == 0) {
-		got = read_pool();
-		pool_set = got;
-		borrowed = got >= 0;
-	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (borrowed)
-		printf("(borrowed 2 MiB huge pages for the demo: %s nr_hugepages %ld -> %ld, "
-		       "given back at the end)\n", NR_2M, pool_before, pool_set);
-	else
-		printf("(--borrow-huge-pages: could not raise %s: %s)\n", NR_2M,
-		       strerror(errno));
+	printf("(borrowed 2 MiB huge pages for the demo: %s %ld -> %ld, given back at "
+	       "the end)\n", NR_2M, before, now);
+	return 1;
 }
 
 static void return_huge_pages(void)
 {
-	long now;
+	int ret = hugepool_give_back();
 
-	if (!borrowed)
-		return;
-	switch (give_back_pool()) {
+	switch (ret) {
 	case 0:
-		printf("(gave the huge pages back: nr_hugepages %ld)\n", pool_before);
+		printf("(gave the huge pages back)\n");
 		break;
 	case 1:
-		now = read_pool();
-		printf("(nr_hugepages is %ld, not the %ld the demo set: someone changed it, "
-		       "so it is left as it is)\n", now, pool_set);
+		printf("(%s is now %ld: someone changed it while the demo ran, so it is "
+		       "left as it is)\n", NR_2M, hugepool_read(NR_2M));
 		break;
 	default:
-		fprintf(stderr, "mmr demo: could not restore %s to %ld: %s\n", NR_2M,
-			pool_before, strerror(errno));
+		fprintf(stderr, "mmr demo: could not give back the huge pages in %s: %s\n",
+			NR_2M, strerror(-ret));
 	}
 }
 
@@ -282,7 +184,7 @@ int mmr_cmd_demo(int argc, char **argv)
 	};
 	struct mmr_probe_report rep;
 	struct demo_row rows[16];
-	int c, n = 0, failed = 0, tried = 0, borrow = 0;
+	int c, n = 0, failed = 0, tried = 0, borrow = 0, borrowed = 0;
 
 	cli_begin("demo", argc, argv);
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -304,9 +206,9 @@ int mmr_cmd_demo(int argc, char **argv)
 	}
 	printf("memmirror demo on Linux %s: one region, two views, same bytes\n", rep.kernel);
 	if (borrow)
-		borrow_huge_pages(&rep);
+		borrowed = borrow_huge_pages(&rep);
 	else if (rep.huge_2m_free == 0)
-		printf("(no free 2 MiB huge pages: huge page steps are skipped; as root, "
+		printf("(no free 2 MiB huge pages: huge page steps use base pages or are skipped; as root, "
 		       "--borrow-huge-pages lends the demo some)\n");
 	fflush(stdout);
 	putchar('\n');
@@ -340,7 +242,8 @@ int mmr_cmd_demo(int argc, char **argv)
 	rows[n].ok = demo_backend(MMR_BACKEND_SYSV | MMR_HUGE_2MB, 2u << 20, &rows[n]);
 	if (!rows[n++].ok)
 		rows[n - 1].ok = -1;	/* needs a reserved pool: shown, not failed */
-	return_huge_pages();
+	if (borrowed)
+		return_huge_pages();
 	memset(&rows[n], 0, sizeof(rows[n]));
 	rows[n].what = "mirror shared";
 	rows[n].ok = demo_mirror(&rows[n]);
