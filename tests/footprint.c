@@ -225,7 +225,9 @@ static int every_backend(void)
 		mmr_region *r;
 		char *a, *b;
 
-		if (mmr_region_create(&r, size, cases[i].b))
+		/* valgrind's mremap knows no old_size 0 */
+		if ((cases[i].b == MMR_BACKEND_MREMAP && t_under_valgrind()) ||
+		    mmr_region_create(&r, size, cases[i].b))
 			continue;
 		a = mmr_view(r, 0, size, NULL, PROT_READ | PROT_WRITE, 0);
 		b = mmr_view(r, 0, size, NULL, PROT_READ | PROT_WRITE, 0);
@@ -410,6 +412,7 @@ static int other_users_pid(void)
 static int two_processes_combined(void)
 {
 	pid_t a = start_target();
+	struct fp_object o = { .views = 0 };
 	struct footprint f;
 	int ret;
 
@@ -422,11 +425,14 @@ static int two_processes_combined(void)
 	waitpid(a, NULL, 0);
 	CHECK_EQ(ret, 0);
 	fp_finish(&f, NULL);
-	CHECK_EQ(f.total.objects, 1);
-	CHECK_EQ(f.total.views, 4);
-	CHECK_EQ(f.total.rss, 16 * MiB);
-	CHECK_EQ(f.total.unique, 4 * MiB);
+	/* The region: under valgrind the target also maps valgrind's files. */
+	for (size_t i = 0; i < f.nobj; i++)
+		if (f.obj[i].kind == FP_MEMFD && f.obj[i].views == 4)
+			o = f.obj[i];
 	fp_free(&f);
+	CHECK_EQ(o.views, 4);
+	CHECK_EQ(o.rss, 16 * MiB);
+	CHECK_EQ(o.unique, 4 * MiB);
 	return T_PASS;
 }
 
