@@ -6,6 +6,9 @@
  * Each case measures the process it runs in (a forked child).
  */
 #include <pwd.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 
 #include "helpers.h"
@@ -289,6 +292,117 @@ static int hugetlb_region(void)
 	return T_PASS;
 }
 
+/* A file on a hugetlbfs mount of our own, mapped twice. */
+static int hugetlbfs_file(void)
+{
+	size_t size = 4 * MiB;
+	char dir[64], file[96];
+	struct fp_object o = { .views = 0 }, *p;
+	char *a = MAP_FAILED, *b = MAP_FAILED;
+	long old;
+	int fd = -1, ret = -1;
+
+	if (geteuid() != 0)
+		SKIP("mounting hugetlbfs needs root");
+	if (t_under_valgrind())
+		SKIP("valgrind does not follow hugetlb mappings");
+	old = t_hugepages_reserve(2);
+	if (old < 0)
+		return T_SKIP;
+	snprintf(dir, sizeof(dir), "/tmp/mmr-footprint-XXXXXX");
+	if (!mkdtemp(dir)) {
+		t_hugepages_restore(old);
+		SKIP("mkdtemp: %s", strerror(errno));
+	}
+	if (mount("none", dir, "hugetlbfs", 0, "pagesize=2M")) {
+		rmdir(dir);
+		t_hugepages_restore(old);
+		SKIP("cannot mount hugetlbfs: %s", strerror(errno));
+	}
+	snprintf(file, sizeof(file), "%s/region", dir);
+	fd = open(file, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0 && !ftruncate(fd, (off_t)size)) {
+		a = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	}
+	if (a != MAP_FAILED && b != MAP_FAILED) {
+		touch(a, size, 1);
+		touch(b, size, 0);
+		ret = scan_self(0);
+		p = ret ? NULL : object_at(a);
+		if (p && p == object_at(b))
+			o = *p;
+	}
+	if (a != MAP_FAILED)
+		munmap(a, size);
+	if (b != MAP_FAILED)
+		munmap(b, size);
+	if (fd >= 0)
+		close(fd);
+	unlink(file);
+	umount(dir);
+	rmdir(dir);
+	t_hugepages_restore(old);	/* before any CHECK can return */
+	CHECK(a != MAP_FAILED && b != MAP_FAILED);
+	CHECK(!ret);
+	CHECK_EQ(o.views, 2);
+	CHECK_EQ(o.kind, FP_HUGETLBFS);
+	CHECK_EQ(o.page_size, 2 * MiB);
+	CHECK_EQ(o.rss, 2 * size);
+	CHECK_EQ(o.unique, size);
+	CHECK_EQ(o.size, size);
+	CHECK_EQ(o.resident, size);
+	return T_PASS;
+}
+
+/* What a user without CAP_SYS_ADMIN sees of its own process: no frame
+ * numbers, the same unique bytes by offset, sizes only through fds. */
+static int without_root(void)
+{
+	size_t size = 4 * MiB;
+	struct fp_object *o;
+	mmr_region *r, *anon = NULL;
+	char *v[3], *a = NULL;
+
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam("nobody");
+
+		if (setgid(pw ? pw->pw_gid : 65534) || setuid(pw ? pw->pw_uid : 65534))
+			SKIP("cannot become nobody: %s", strerror(errno));
+		/* setuid made us undumpable: /proc/self/pagemap root's again */
+		prctl(PR_SET_DUMPABLE, 1);
+	}
+	CHECK_EQ(mmr_region_create(&r, size, MMR_BACKEND_MEMFD), 0);
+	for (int i = 0; i < 3; i++) {
+		v[i] = mmr_view(r, 0, size, NULL, PROT_READ | PROT_WRITE, 0);
+		CHECK(v[i]);
+		touch(v[i], size, i == 0);
+	}
+	if (!t_under_valgrind() && !mmr_region_create(&anon, size, MMR_BACKEND_MREMAP)) {
+		a = mmr_view(anon, 0, size, NULL, PROT_READ | PROT_WRITE, 0);
+		CHECK(a);
+		touch(a, size, 1);
+	}
+	CHECK_SCAN(0);
+	CHECK(!fp.by_pfn && fp.pfn_hidden);
+	o = object_at(v[0]);
+	CHECK(o && o == object_at(v[2]));
+	CHECK_EQ(o->rss, 3 * size);
+	CHECK_EQ(o->unique, size);
+	CHECK_EQ(o->size, size);		/* the region's fd */
+	CHECK(!strcmp(o->size_from, "fd"));
+	if (a) {	/* shared anonymous memory has no fd to look through */
+		o = object_at(a);
+		CHECK(o && o->kind == FP_SHARED_ANON);
+		CHECK_EQ(o->size, -1);
+		CHECK_EQ(o->unique, size);
+		CHECK(fp.total.unknown_size >= 1);
+		mmr_region_destroy(anon);
+	}
+	mmr_region_destroy(r);
+	return T_PASS;
+}
+
 /* A child that maps a mirrored region, says so, and waits to be killed. */
 static pid_t start_target(void)
 {
@@ -438,4 +552,5 @@ static int two_processes_combined(void)
 
 T_MAIN(T(memfd_three_views), T(partially_touched), T(heap_sixteen_views),
        T(ring_two_data_views), T(sysv_segment), T(every_backend), T(hugetlb_region),
-       T(pid_exits_mid_read), T(other_users_pid), T(two_processes_combined))
+       T(pid_exits_mid_read), T(other_users_pid), T(two_processes_combined),
+       T(without_root), T(hugetlbfs_file))
