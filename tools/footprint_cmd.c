@@ -79,7 +79,8 @@ static void print_text(const struct footprint *fp, const char *title, int views,
 	printf("%s: %u shared object%s, %u view%s\n", title, t->objects,
 	       t->objects == 1 ? "" : "s", t->views, t->views == 1 ? "" : "s");
 	if (t->objects) {
-		printf("%-28s %-11s %5s %8s %8s %8s %8s %8s %8s\n", "object", "kind", "views",
+		printf("%-20s %9s %-11s %5s %8s %8s %8s %8s %8s %8s\n", "object", "inode", "kind",
+		       "views",
 		       "mapped", "RSS", "unique", "size", "resident", "PSS");
 		for (size_t i = 0; i < fp->nobj; i++) {
 			const struct fp_object *o = &fp->obj[i];
@@ -87,8 +88,8 @@ static void print_text(const struct footprint *fp, const char *title, int views,
 
 			snprintf(kind, sizeof(kind), "%s%s", fp_kind_name(o->kind),
 				 o->hugetlb ? (o->page_size >= (1u << 30) ? " 1G" : " 2M") : "");
-			printf("%-28.28s %-11s %5u %8s %8s %8s %8s %8s %8s\n", o->name, kind,
-			       o->views, human(b[0], 24, o->mapped), human(b[1], 24, o->rss),
+			printf("%-20.20s %9llu %-11s %5u %8s %8s %8s %8s %8s %8s\n", o->name,
+			       (unsigned long long)o->inode, kind, o->views, human(b[0], 24, o->mapped), human(b[1], 24, o->rss),
 			       human(b[2], 24, o->unique), human_opt(b[3], 24, o->size),
 			       human_opt(b[4], 24, o->resident),
 			       o->pss_known ? human(b[5], 24, o->pss) : "-");
@@ -103,7 +104,7 @@ static void print_text(const struct footprint *fp, const char *title, int views,
 				       human(b[6], 24, v->rss));
 			}
 		}
-		printf("%-28s %-11s %5u %8s %8s %8s %8s %8s %8s\n", "total", "", t->views,
+		printf("%-20s %9s %-11s %5u %8s %8s %8s %8s %8s %8s\n", "total", "", "", t->views,
 		       human(b[0], 24, t->mapped), human(b[1], 24, t->rss),
 		       human(b[2], 24, t->unique), human(b[3], 24, t->size),
 		       human(b[4], 24, t->resident), human(b[5], 24, t->pss));
