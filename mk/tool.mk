@@ -19,3 +19,13 @@ $(BUILD)/tests/hugepool: tests/hugepool.c tests/helpers.h tools/hugepool.c tools
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
 	$(Q)$(CC) $(MMR_CFLAGS) -Itests -Itools -o $@ $< tools/hugepool.c $(STATIC_LIB) $(LDLIBS)
+
+$(BUILD)/tests/json: tests/json.c tests/helpers.h tools/json.c tools/json.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -Itests -Itools -o $@ $< tools/json.c $(STATIC_LIB) $(LDLIBS) -lm
+
+$(BUILD)/tests/cli_args: tests/cli_args.c tests/helpers.h tools/cli.c tools/cli.h $(STATIC_LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  TEST    $@")
+	$(Q)$(CC) $(MMR_CFLAGS) -Itests -Itools -o $@ $< tools/cli.c $(STATIC_LIB) $(LDLIBS)
