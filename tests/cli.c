@@ -144,7 +144,7 @@ static int usage_errors(void)
 	CHECK_USAGE("bench", "populate", "--size=abc");
 	CHECK_USAGE("bench", "populate", "--size=-1");
 	CHECK_USAGE("bench", "populate", "--size=18446744073709551616");
-	CHECK_USAGE("bench", "populate", "--size=17179869184T");	/* wraps */
+	CHECK_USAGE("bench", "populate", "--size=16777217T");	/* wraps to 1T */
 	CHECK_USAGE("bench", "populate", "--size=4097");
 	CHECK_USAGE("bench", "populate", "--size=0");
 	CHECK_USAGE("bench", "populate", "--size");
