@@ -374,6 +374,8 @@ static int footprint_of_a_process(void)
 	if (!rc)
 		rc = MMR("footprint", spid) || !strstr(out, "RSS counts 16.0M") ||
 		     !strstr(out, "memfd:memmirror");
+	if (!rc)	/* one line per view */
+		rc = MMR("footprint", "--views", spid) || !strstr(out, "  view ");
 	if (!rc)	/* the same process twice: combined counts it once */
 		rc = MMR("footprint", "--json", spid, spid) ||
 		     json_ok("footprint", "r['combined']['total']['unique'] >= 8 << 20 and "
