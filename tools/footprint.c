@@ -37,6 +37,7 @@ void fp_free(struct footprint *fp)
 		free(fp->obj[i].pages);
 	free(fp->obj);
 	free(fp->view);
+	free(fp->resident);
 	memset(fp, 0, sizeof(*fp));
 }
 
@@ -130,6 +131,15 @@ static int add_shared(struct footprint *fp, pid_t pid, const struct mapping *m)
 		o->vma_end = m->end;
 	}
 	idx = (size_t)(o - fp->obj);
+	if (m->rss) {
+		if (grow((void **)&fp->resident, &fp->residentcap, fp->nresident,
+			 sizeof(*fp->resident)))
+			return -ENOMEM;
+		fp->resident[fp->nresident++] = (struct fp_view){
+			.pid = pid, .start = m->start, .end = m->end, .offset = m->offset,
+			.object = idx,
+		};
+	}
 	o->mappings++;
 	o->mapped += len;
 	o->rss += m->rss;
@@ -275,7 +285,8 @@ static int read_entries(int fd, uint64_t vpage, uint64_t *buf, size_t n)
 	return 0;
 }
 
-/* Record every resident page of @v: its frame and its page in the object. */
+/* Record every resident page of mapping @v: its frame and its page in the
+ * object. */
 static int scan_view(struct footprint *fp, int fd, const struct fp_view *v)
 {
 	struct fp_object *o = &fp->obj[v->object];
@@ -306,7 +317,7 @@ static int scan_view(struct footprint *fp, int fd, const struct fp_view *v)
 	return 0;
 }
 
-static int read_pagemap(struct footprint *fp, pid_t pid, size_t from_view, char *err,
+static int read_pagemap(struct footprint *fp, pid_t pid, size_t from, char *err,
 			size_t errlen)
 {
 	char path[64];
@@ -316,8 +327,8 @@ static int read_pagemap(struct footprint *fp, pid_t pid, size_t from_view, char 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return proc_error(pid, "pagemap", errno, err, errlen);
-	for (size_t i = from_view; i < fp->nview && !ret; i++)
-		ret = scan_view(fp, fd, &fp->view[i]);
+	for (size_t i = from; i < fp->nresident && !ret; i++)
+		ret = scan_view(fp, fd, &fp->resident[i]);
 	close(fd);
 	if (ret == -ESRCH)
 		snprintf(err, errlen, "process %d exited while it was being read", (int)pid);
@@ -410,7 +421,7 @@ static void object_sizes(struct footprint *fp, pid_t pid)
 int fp_scan(struct footprint *fp, pid_t pid, const struct fp_options *opt, char *err,
 	    size_t errlen)
 {
-	size_t from_view = fp->nview;
+	size_t from = fp->nresident;
 	int ret;
 
 	err[0] = 0;
@@ -423,7 +434,7 @@ int fp_scan(struct footprint *fp, pid_t pid, const struct fp_options *opt, char 
 		return ret;
 	if (opt && opt->after_maps)
 		opt->after_maps(opt->arg);
-	ret = read_pagemap(fp, pid, from_view, err, errlen);
+	ret = read_pagemap(fp, pid, from, err, errlen);
 	if (ret)
 		return ret;
 	object_sizes(fp, pid);

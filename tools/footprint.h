@@ -65,6 +65,10 @@ struct footprint {
 	size_t nobj, objcap;
 	struct fp_view *view;
 	size_t nview, viewcap;
+	/* Mappings with resident pages: only those are read in pagemap (a
+	 * heap's reserved views can span terabytes of nothing). */
+	struct fp_view *resident;
+	size_t nresident, residentcap;
 	uint64_t process_rss, process_pss;	/* every mapping, as top shows */
 	int by_pfn;		/* distinct pages told by frame number */
 	int pfn_hidden;		/* a present page showed no frame number */
