@@ -194,22 +194,39 @@ static int commit_cost(size_t chunk, unsigned flags, struct commit_result *res)
 	return 0;
 }
 
+static const char usage[] =
+	"usage: mmr bench heap [--json]\n\n"
+	"Walk linked lists whose pointers carry color bits, through the colored\n"
+	"views of an mmr_heap and by masking the color off every load; then the\n"
+	"cost of committing and uncommitting heap memory.\n\n"
+	"  --json   one JSON object (schema " MMR_JSON_SCHEMA ", see mmr(1))\n"
+	"  --help   this text\n";
+
 int mmr_bench_heap(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
 	static const size_t sizes[] = { 16384, 1u << 18, 2u << 20 };
 	static const size_t chunks[] = { 64u << 10, 2u << 20, 64u << 20 };
 	struct chase_result cr[6];
 	struct commit_result co[4];
-	int json = 0, nc = 0, nco = 0;
+	int json = 0, nc = 0, nco = 0, c;
+	struct json j;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
+	cli_begin("bench heap", argc, argv);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j')
 			json = 1;
-		} else {
-			fprintf(stderr, "usage: mmr bench heap [--json]\n");
-			return 2;
-		}
+		else if (c == 'h')
+			return cli_help(usage);
+		else
+			return cli_bad_option("bench heap");
 	}
+	if (cli_no_operands("bench heap", argc, argv))
+		return CLI_EXIT_USAGE;
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
 		for (int sh = 0; sh < 2; sh++)
 			if (!chase(sizes[s], sh, &cr[nc]))
@@ -221,21 +238,32 @@ int mmr_bench_heap(int argc, char **argv)
 		nco++;
 
 	if (json) {
-		printf("{\"bench\":\"heap\",\"views\":%d,\"chase\":[", VIEWS);
-		for (int i = 0; i < nc; i++)
-			printf("%s{\"layout\":\"%s\",\"nodes\":%zu,\"plain_ns\":%.3f,"
-			       "\"one_color_ns\":%.3f,\"mixed_colors_ns\":%.3f,"
-			       "\"masked_ns\":%.3f,\"masked_over_mirrored\":%.3f}",
-			       i ? "," : "", cr[i].layout, cr[i].nodes, cr[i].plain,
-			       cr[i].mirrored, cr[i].mixed, cr[i].masked,
-			       cr[i].masked / cr[i].mixed);
-		printf("],\"commit\":[");
-		for (int i = 0; i < nco; i++)
-			printf("%s{\"chunk\":%zu,\"populate\":%s,\"commit_us_per_mib\":%.2f,"
-			       "\"uncommit_us_per_mib\":%.2f}", i ? "," : "", co[i].chunk,
-			       co[i].flags & MMR_POPULATE ? "true" : "false",
-			       co[i].commit_us_mib, co[i].uncommit_us_mib);
-		printf("]}\n");
+		json_doc_begin(&j, stdout, "bench heap");
+		json_int(&j, "views", VIEWS);
+		json_array_begin(&j, "chase");
+		for (int i = 0; i < nc; i++) {
+			json_object_begin(&j, NULL);
+			json_string(&j, "layout", cr[i].layout);
+			json_uint(&j, "nodes", cr[i].nodes);
+			json_double(&j, "plain_ns", cr[i].plain, 3, 1);
+			json_double(&j, "one_color_ns", cr[i].mirrored, 3, 1);
+			json_double(&j, "mixed_colors_ns", cr[i].mixed, 3, 1);
+			json_double(&j, "masked_ns", cr[i].masked, 3, 1);
+			json_double(&j, "masked_over_mirrored", cr[i].masked / cr[i].mixed, 3, 1);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_array_begin(&j, "commit");
+		for (int i = 0; i < nco; i++) {
+			json_object_begin(&j, NULL);
+			json_uint(&j, "chunk", co[i].chunk);
+			json_bool(&j, "populate", co[i].flags & MMR_POPULATE);
+			json_double(&j, "commit_us_per_mib", co[i].commit_us_mib, 2, 1);
+			json_double(&j, "uncommit_us_per_mib", co[i].uncommit_us_mib, 2, 1);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_doc_end(&j);
 		return nc && nco ? 0 : 1;
 	}
 	printf("Pointer chase, %d views, ns per load (median of %d walks)\n", VIEWS, ROUNDS);

@@ -81,18 +81,62 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static const char usage[] =
+	"usage: mmr bench populate [--json] [--size=SIZE]\n\n"
+	"Time ways of filling the page tables of a new view of a resident memfd\n"
+	"region, in ns per 4 KiB page.\n\n"
+	"  --size=SIZE  the region, in bytes or with K, M, G (default 256M)\n"
+	"  --json       one JSON object (schema " MMR_JSON_SCHEMA ", see mmr(1))\n"
+	"  --help       this text\n";
+
+/* At most half of the machine's memory: the region is made resident. */
+static size_t max_size(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && page > 0 ? (size_t)pages / 2 * (size_t)page : (size_t)1 << 30;
+}
+
 int mmr_bench_populate(int argc, char **argv)
 {
-	int json = argc > 1 && !strcmp(argv[1], "--json");
-	size_t mib = argc > 2 ? strtoul(argv[2], NULL, 0) : 256;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "size", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	size_t size = 256u << 20;
 	struct mmr_probe_report rep;
 	double med[NMETHODS];
+	struct json j;
 	struct ctx c;
 	enum { ROUNDS = 7 };
 	mmr_region *r;
+	int json = 0, opt;
 
+	cli_begin("bench populate", argc, argv);
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			if (cli_size("bench populate", "--size", optarg, 4096, max_size(), &size))
+				return CLI_EXIT_USAGE;
+			break;
+		case 'h':
+			return cli_help(usage);
+		default:
+			return cli_bad_option("bench populate");
+		}
+	}
+	if (cli_no_operands("bench populate", argc, argv))
+		return CLI_EXIT_USAGE;
+	if (size % 4096)
+		return cli_usage_error("bench populate", "--size %zu: not a multiple of 4 KiB",
+				       size);
 	mmr_probe(&rep);
-	c.size = mib << 20;
+	c.size = size;
 	c.native = rep.native_populate;
 	if (mmr_region_create(&r, c.size, MMR_BACKEND_MEMFD | MMR_POPULATE)) {
 		fprintf(stderr, "mmr bench populate: %s\n", mmr_last_error());
@@ -118,16 +162,23 @@ int mmr_bench_populate(int argc, char **argv)
 		med[m] = t[0] < 0 ? -1 : t[ROUNDS / 2];
 	}
 	if (json) {
-		printf("{\"benchmark\": \"populate\", \"size_mib\": %zu, \"kernel\": \"%s\", "
-		       "\"results\": [", mib, rep.kernel);
-		for (int m = 0; m < NMETHODS; m++)
-			printf("%s{\"method\": \"%s\", \"ns_per_page\": %.1f, "
-			       "\"speedup_vs_populate_read\": %.2f}", m ? ", " : "", method_names[m],
-			       med[m], med[m] > 0 && med[POP_READ] > 0 ? med[POP_READ] / med[m] : 0);
-		printf("]}\n");
+		json_doc_begin(&j, stdout, "bench populate");
+		json_uint(&j, "size", size);
+		json_int(&j, "rounds", ROUNDS);
+		json_array_begin(&j, "results");
+		for (int m = 0; m < NMETHODS; m++) {
+			json_object_begin(&j, NULL);
+			json_string(&j, "method", method_names[m]);
+			json_double(&j, "ns_per_page", med[m], 1, 1);
+			json_double(&j, "speedup_vs_populate_read", med[m] > 0 && med[POP_READ] > 0 ?
+				    med[POP_READ] / med[m] : -1, 2, 1);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_doc_end(&j);
 	} else {
 		printf("filling the page tables of a new view of a resident %zu MiB memfd "
-		       "(kernel %s), median of %d\n\n%-22s %12s %22s\n", mib, rep.kernel,
+		       "(kernel %s), median of %d\n\n%-22s %12s %22s\n", size >> 20, rep.kernel,
 		       ROUNDS, "method", "ns/page", "vs MADV_POPULATE_READ");
 		for (int m = 0; m < NMETHODS; m++) {
 			if (med[m] < 0)

@@ -606,26 +606,47 @@ static void print_straddle(const char *title, const struct row *full,
 		       full[i].sums_ok && fields[i].sums_ok ? "" : "  (checksums differ!)");
 }
 
-static void print_json_rows(const char *name, const struct row *rows, int n, int solo)
+static void print_json_rows(struct json *j, const char *name, const struct row *rows,
+			    int n, int solo)
 {
-	printf("  \"%s\": [\n", name);
+	char key[64];
+
+	json_array_begin(j, name);
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
 
-		printf("    {\"record\": %zu, \"capacity\": %zu, \"straddle\": %.4f",
-		       r->rec, r->cap, r->straddle);
-		for (int k = 0; k < I_COUNT; k++)
-			printf(", \"%s_gbps\": %.3f", impl_name[solo][k], r->gbps[k]);
-		printf(", \"mmr_vs_cow\": %.3f, \"mmr_vs_%s\": %.3f", r->vs_cow,
-		       impl_name[solo][I_LIMIT], r->vs_limit);
-		if (r->peer > 0)
-			printf(", \"gnuradio_gbps\": %.3f, \"mmr_vs_gnuradio\": %.3f", r->peer,
-			       r->vs_peer);
-		printf(", \"checksums_ok\": %s}%s\n", r->sums_ok ? "true" : "false",
-		       i + 1 < n ? "," : "");
+		json_object_begin(j, NULL);
+		json_uint(j, "record", r->rec);
+		json_uint(j, "capacity", r->cap);
+		json_double(j, "straddle", r->straddle, 4, 0);
+		for (int k = 0; k < I_COUNT; k++) {
+			snprintf(key, sizeof(key), "%s_gbps", impl_name[solo][k]);
+			json_double(j, key, r->gbps[k], 3, 1);
+		}
+		json_double(j, "mmr_vs_cow", r->vs_cow, 3, 1);
+		snprintf(key, sizeof(key), "mmr_vs_%s", impl_name[solo][I_LIMIT]);
+		json_double(j, key, r->vs_limit, 3, 1);
+		if (r->peer > 0) {
+			json_double(j, "gnuradio_gbps", r->peer, 3, 1);
+			json_double(j, "mmr_vs_gnuradio", r->vs_peer, 3, 1);
+		} else {
+			json_null(j, "gnuradio_gbps");
+			json_null(j, "mmr_vs_gnuradio");
+		}
+		json_bool(j, "checksums_ok", r->sums_ok);
+		json_object_end(j);
 	}
-	printf("  ]");
+	json_array_end(j);
 }
+
+static const char usage[] =
+	"usage: mmr bench ring [--json] [--quick] [--rounds=N]\n\n"
+	"Stream records through mmr_ring and through a copy-on-wrap ring on the same\n"
+	"pages, against the limits and (if built) GNU Radio's double-mapped buffers.\n\n"
+	"  --quick      3 short rounds\n"
+	"  --rounds=N   rounds per measurement, 1 to 15 (default 7)\n"
+	"  --json       one JSON object (schema " MMR_JSON_SCHEMA ", see mmr(1))\n"
+	"  --help       this text\n";
 
 int mmr_bench_ring(int argc, char **argv)
 {
@@ -638,25 +659,41 @@ int mmr_bench_ring(int argc, char **argv)
 	       NX = sizeof(straddle) / sizeof(straddle[0]) };
 	struct row srows[2][NS], xrows[2][2][NX];	/* [solo][fields] */
 	struct peer pr = { 0 };
-	int json = 0, quick = 0, rounds = 7;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "rounds", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int json = 0, quick = 0, rounds = 7, have_rounds = 0, c;
 	uint64_t create_ns;
+	struct json j;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	cli_begin("bench ring", argc, argv);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
 			json = 1;
-		else if (!strcmp(argv[i], "--quick"))
+			break;
+		case 'q':
 			quick = 1;
-		else if (!strncmp(argv[i], "--rounds=", 9))
-			rounds = atoi(argv[i] + 9);
-		else {
-			fprintf(stderr, "usage: mmr bench ring [--json] [--quick] [--rounds=N]\n");
-			return 2;
+			break;
+		case 'r':
+			if (cli_int("bench ring", "--rounds", optarg, 1, MAX_ROUNDS, &rounds))
+				return CLI_EXIT_USAGE;
+			have_rounds = 1;
+			break;
+		case 'h':
+			return cli_help(usage);
+		default:
+			return cli_bad_option("bench ring");
 		}
 	}
-	if (quick)
+	if (cli_no_operands("bench ring", argc, argv))
+		return CLI_EXIT_USAGE;
+	if (quick && !have_rounds)
 		rounds = 3;
-	if (rounds < 1 || rounds > MAX_ROUNDS)
-		rounds = 7;
 	peer_init(&pr);
 	create_ns = create_destroy_ns(rounds, quick ? 50 : 300);
 	if (!create_ns) {
@@ -675,26 +712,25 @@ int mmr_bench_ring(int argc, char **argv)
 					return 1;
 	}
 	if (json) {
-		printf("{\n  \"cpus\": %ld,\n  \"rounds\": %d,\n", sysconf(_SC_NPROCESSORS_ONLN),
-		       rounds);
-		printf("  \"create_destroy_1mib_ns\": {\"mmr\": %llu", (unsigned long long)create_ns);
-		if (pr.ncreate)
-			printf(", \"gnuradio\": %llu, \"gnuradio_first\": %llu",
-			       (unsigned long long)median(pr.create, pr.ncreate),
-			       (unsigned long long)median(pr.first, pr.ncreate));
-		printf("},\n");
-		print_json_rows("stream", srows[0], NS, 0);
-		printf(",\n");
-		print_json_rows("straddle", xrows[0][0], NX, 0);
-		printf(",\n");
-		print_json_rows("straddle_two_fields", xrows[0][1], NX, 0);
-		printf(",\n");
-		print_json_rows("one_thread_stream", srows[1], NS, 1);
-		printf(",\n");
-		print_json_rows("one_thread_straddle", xrows[1][0], NX, 1);
-		printf(",\n");
-		print_json_rows("one_thread_straddle_two_fields", xrows[1][1], NX, 1);
-		printf("\n}\n");
+		json_doc_begin(&j, stdout, "bench ring");
+		json_int(&j, "rounds", rounds);
+		json_object_begin(&j, "create_destroy_1mib_ns");
+		json_uint(&j, "mmr", create_ns);
+		if (pr.ncreate) {
+			json_uint(&j, "gnuradio", median(pr.create, pr.ncreate));
+			json_uint(&j, "gnuradio_first", median(pr.first, pr.ncreate));
+		} else {
+			json_null(&j, "gnuradio");
+			json_null(&j, "gnuradio_first");
+		}
+		json_object_end(&j);
+		print_json_rows(&j, "stream", srows[0], NS, 0);
+		print_json_rows(&j, "straddle", xrows[0][0], NX, 0);
+		print_json_rows(&j, "straddle_two_fields", xrows[0][1], NX, 0);
+		print_json_rows(&j, "one_thread_stream", srows[1], NS, 1);
+		print_json_rows(&j, "one_thread_straddle", xrows[1][0], NX, 1);
+		print_json_rows(&j, "one_thread_straddle_two_fields", xrows[1][1], NX, 1);
+		json_doc_end(&j);
 		return 0;
 	}
 	printf("Ring create + destroy, 1 MiB: mmr_ring %.1f us", create_ns / 1000.0);

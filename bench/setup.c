@@ -150,6 +150,13 @@ static double round_ns(int (*fn)(void), int iters)
 	return (double)(bench_now_ns() - t0) / iters;
 }
 
+static const char usage[] =
+	"usage: mmr bench setup [--json]\n\n"
+	"Time creating a 64 KiB region, mapping two views and destroying it, through\n"
+	"the library and through the same raw system calls, for every backend.\n\n"
+	"  --json   one JSON object (schema " MMR_JSON_SCHEMA ", see mmr(1))\n"
+	"  --help   this text\n";
+
 int mmr_bench_setup(int argc, char **argv)
 {
 	static const struct {
@@ -162,53 +169,90 @@ int mmr_bench_setup(int argc, char **argv)
 		{ MMR_BACKEND_MREMAP, raw_mremap },
 		{ MMR_BACKEND_NATIVE, raw_native },
 	};
-	int json = argc > 1 && !strcmp(argv[1], "--json");
-	int iters = 500, first = 1;
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int iters = 500, json = 0, c;
 	struct mmr_probe_report rep;
+	struct json j;
 
+	cli_begin("bench setup", argc, argv);
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'j')
+			json = 1;
+		else if (c == 'h')
+			return cli_help(usage);
+		else
+			return cli_bad_option("bench setup");
+	}
+	if (cli_no_operands("bench setup", argc, argv))
+		return CLI_EXIT_USAGE;
 	mmr_probe(&rep);
-	if (json)
-		printf("{\"benchmark\": \"setup\", \"size\": %u, \"iterations\": %d, "
-		       "\"rounds\": %d, \"results\": [", SIZE, iters, ROUNDS);
-	else
+	if (json) {
+		json_doc_begin(&j, stdout, "bench setup");
+		json_uint(&j, "size", SIZE);
+		json_int(&j, "iterations", iters);
+		json_int(&j, "rounds", ROUNDS);
+		json_array_begin(&j, "results");
+	} else {
 		printf("create + 2 views + destroy of a %u KiB region, median of %d rounds "
 		       "of %d\n\n%-8s %12s %12s %8s\n", SIZE >> 10, ROUNDS, iters,
 		       "backend", "library ns", "raw ns", "ratio");
-	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		double l[ROUNDS], r[ROUNDS];
+	}
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		const struct mmr_backend_status *st = &rep.backend[cases[k].b];
+		const char *name = mmr_backend_name(cases[k].b);
+		double l[ROUNDS], r[ROUNDS], lm, rm;
 
-		if (!rep.backend[cases[c].b].available) {
-			if (!json)
-				printf("%-8s %12s %12s %8s  (%s)\n", mmr_backend_name(cases[c].b),
-				       "-", "-", "-", rep.backend[cases[c].b].why);
+		if (!st->available) {
+			if (json) {
+				json_object_begin(&j, NULL);
+				json_string(&j, "backend", name);
+				json_null(&j, "library_ns");
+				json_null(&j, "raw_ns");
+				json_null(&j, "ratio");
+				json_errno(&j, "error", st->error);
+				json_string(&j, "why", st->why);
+				json_object_end(&j);
+			} else {
+				printf("%-8s %12s %12s %8s  (%s)\n", name, "-", "-", "-", st->why);
+			}
 			continue;
 		}
-		lib_backend = cases[c].b;
+		lib_backend = cases[k].b;
 		round_ns(lib, iters / 10);	/* warm up */
-		round_ns(cases[c].raw, iters / 10);
+		round_ns(cases[k].raw, iters / 10);
 		for (int i = 0; i < ROUNDS; i++) {	/* interleaved: same noise */
 			l[i] = round_ns(lib, iters);
-			r[i] = round_ns(cases[c].raw, iters);
+			r[i] = round_ns(cases[k].raw, iters);
 			if (l[i] < 0 || r[i] < 0) {
-				fprintf(stderr, "mmr bench setup: %s failed: %s\n",
-					mmr_backend_name(cases[c].b), l[i] < 0 ?
-					mmr_last_error() : strerror(errno));
+				fprintf(stderr, "mmr bench setup: %s failed: %s\n", name,
+					l[i] < 0 ? mmr_last_error() : strerror(errno));
 				return 1;
 			}
 		}
 		qsort(l, ROUNDS, sizeof(double), cmp_double);
 		qsort(r, ROUNDS, sizeof(double), cmp_double);
-		if (json)
-			printf("%s{\"backend\": \"%s\", \"library_ns\": %.0f, \"raw_ns\": %.0f, "
-			       "\"ratio\": %.3f}", first ? "" : ", ",
-			       mmr_backend_name(cases[c].b), l[ROUNDS / 2], r[ROUNDS / 2],
-			       l[ROUNDS / 2] / r[ROUNDS / 2]);
-		else
-			printf("%-8s %12.0f %12.0f %7.3fx\n", mmr_backend_name(cases[c].b),
-			       l[ROUNDS / 2], r[ROUNDS / 2], l[ROUNDS / 2] / r[ROUNDS / 2]);
-		first = 0;
+		lm = l[ROUNDS / 2];
+		rm = r[ROUNDS / 2];
+		if (json) {
+			json_object_begin(&j, NULL);
+			json_string(&j, "backend", name);
+			json_double(&j, "library_ns", lm, 0, 1);
+			json_double(&j, "raw_ns", rm, 0, 1);
+			json_double(&j, "ratio", lm / rm, 3, 1);
+			json_null(&j, "error");
+			json_null(&j, "why");
+			json_object_end(&j);
+		} else {
+			printf("%-8s %12.0f %12.0f %7.3fx\n", name, lm, rm, lm / rm);
+		}
 	}
-	if (json)
-		printf("]}\n");
+	if (json) {
+		json_array_end(&j);
+		json_doc_end(&j);
+	}
 	return 0;
 }
