@@ -4,7 +4,7 @@
 # is there). Usage: sh scripts/deps.sh [lib|kernel|all]   (default: all)
 set -e
 what=${1:-all}
-lib_pkgs="build-essential valgrind"
+lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio busybox-static qemu-system-x86 man-db"
 case $what in
 lib) pkgs=$lib_pkgs ;;
