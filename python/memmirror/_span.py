@@ -13,23 +13,30 @@ import numpy as np
 class _Span:
     __slots__ = ("__array_interface__", "owner", "__weakref__")
 
-    def __init__(self, addr, nbytes, readonly, owner):
+    def __init__(self, addr, count, typestr, readonly, owner):
         self.__array_interface__ = {
             "data": (addr, readonly),
-            "shape": (nbytes,),
-            "typestr": "|u1",
+            "shape": (count,),
+            "typestr": typestr,
             "version": 3,
         }
         self.owner = owner
 
 
 def array(addr, nbytes, readonly, owner, dtype=np.uint8):
-    """A 1-D array of @dtype over [addr, addr + nbytes)."""
-    a = np.asarray(_Span(addr, nbytes, readonly, owner))
+    """A 1-D array of @dtype over [addr, addr + nbytes) (whole items)."""
     dtype = np.dtype(dtype)
-    if dtype.itemsize != 1:
-        a = a[: nbytes - nbytes % dtype.itemsize].view(dtype)
-    return a
+    if not addr or nbytes < dtype.itemsize:
+        a = np.empty(0, dtype)
+        a.flags.writeable = not readonly
+        return a
+    if dtype.fields is None and dtype.subdtype is None:
+        # Plain dtypes go straight into the interface: no view, no slice
+        # (this is the ring's per-record path).
+        return np.asarray(_Span(addr, nbytes // dtype.itemsize, dtype.str,
+                                readonly, owner))
+    a = np.asarray(_Span(addr, nbytes, "|u1", readonly, owner))
+    return a[: nbytes - nbytes % dtype.itemsize].view(dtype)
 
 
 def address(obj):

@@ -127,7 +127,7 @@ class Ring:
         ptr = self._ptr
         addr = lib.mmr_ring_write_ptr(ptr, ctypes.byref(self._avail))
         n = self._avail.value
-        return _span.array(addr or 0, n if addr else 0, False, self._h, dtype)
+        return _span.array(addr, n, False, self._h, dtype)
 
     def reserve(self, count, dtype=np.uint8):
         """@count items of @dtype of free space, as a writable array, or
@@ -152,7 +152,7 @@ class Ring:
         ptr = self._ptr
         addr = lib.mmr_ring_read_ptr(ptr, ctypes.byref(self._avail))
         n = self._avail.value
-        return _span.array(addr or 0, n if addr else 0, True, self._h, dtype)
+        return _span.array(addr, n, True, self._h, dtype)
 
     def peek(self, count, dtype=np.uint8):
         """The next @count items of @dtype, as a read-only array, or None
