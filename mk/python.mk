@@ -15,7 +15,7 @@ check-python: $(SHARED_LIB)
 	@if ! $(PYTHON) -c 'import numpy, pytest' 2>/dev/null; then \
 		echo "SKIP python: $(PYTHON) lacks numpy or pytest (sh scripts/deps.sh lib installs them)"; \
 		echo "0 passed, 0 failed, 1 skipped"; exit 0; fi; \
-	$(PY_ENV) $(PYTHON) -m pytest -q -p no:cacheprovider python/tests
+	$(PY_ENV) $(PYTHON) -m pytest -q -rs -p no:cacheprovider python/tests
 
 bench-python: $(SHARED_LIB)
 	$(PY_ENV) $(PYTHON) python/bench/ring_bench.py $(BENCH_ARGS)

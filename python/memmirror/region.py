@@ -45,9 +45,11 @@ class _Handle:
     def __init__(self, ptr):
         self.ptr = ptr
 
-    def __del__(self):
+    # The functions are bound at definition: at interpreter exit the
+    # module's globals may be gone before the last handle.
+    def __del__(self, _destroy=lib.mmr_region_destroy):
         if self.ptr:
-            lib.mmr_region_destroy(self.ptr)
+            _destroy(self.ptr)
             self.ptr = None
 
 
@@ -58,9 +60,9 @@ class _View:
     def __init__(self, handle, addr, nbytes):
         self.handle, self.addr, self.nbytes = handle, addr, nbytes
 
-    def __del__(self):
+    def __del__(self, _unview=lib.mmr_unview):
         if self.handle.ptr:
-            lib.mmr_unview(self.handle.ptr, self.addr, self.nbytes)
+            _unview(self.handle.ptr, self.addr, self.nbytes)
 
 
 def _rebuild(dupfd):
@@ -189,8 +191,8 @@ class _Mirror:
     def __init__(self, addr, nbytes):
         self.addr, self.nbytes = addr, nbytes
 
-    def __del__(self):
-        _lib.libc.munmap(self.addr, self.nbytes)
+    def __del__(self, _munmap=_lib.libc.munmap):
+        _munmap(self.addr, self.nbytes)
 
 
 def mirror(buf, *, dtype=np.uint8, flags=0):

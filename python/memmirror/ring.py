@@ -21,9 +21,9 @@ class _Handle:
     def __init__(self, ptr):
         self.ptr = ptr
 
-    def __del__(self):
+    def __del__(self, _destroy=lib.mmr_ring_destroy):
         if self.ptr:
-            lib.mmr_ring_destroy(self.ptr)
+            _destroy(self.ptr)
             self.ptr = None
 
 
