@@ -2,20 +2,26 @@
 # SPDX-License-Identifier: MIT
 """A numpy consumer of a record stream from another process, three ways:
 
-  mmr ring   memmirror.Ring: the consumer's record is a numpy array straight
-             over the double-mapped ring, contiguous even when it wraps
+  ring spin  memmirror.Ring: the consumer's record is a numpy array straight
+             over the double-mapped ring, contiguous even when it wraps;
+             a side that must wait spins on sched_yield(), as shm does
+  ring wait  the same, waiting with Ring.wait_readable/wait_writable (futex)
   shm        multiprocessing.shared_memory with the same SPSC protocol in
              Python: a view when the record is in one piece, a copy
-             (np.concatenate) when it wraps the end of the buffer
+             (np.concatenate) when it wraps the end of the buffer; waits
+             spinning on sched_yield() (pure Python has no futex)
   pipe       os.pipe (sized like the rings), readv into a bytearray
 
-Both shared-memory ways wait the same way (sched_yield in a loop), so the
-comparison is about the data path (WAIT: the ring's own futex wait,
-wait_readable/wait_writable, costs a wake-up per record when the two
-sides alternate record by record).
+Compare ring spin with shm (same wait, the data path differs) and ring wait
+with pipe (both sleep in the kernel). Each run returns (wall seconds,
+CPU seconds of both processes while streaming, process start excluded).
+Besides GB/s the CPU time per GiB is printed: on a loaded machine a
+spinning side burns CPU that the other side could use.
 
 The producer writes float32 records (item 0: the sequence number), the
-consumer checks the number and sums the record. Record sizes do not divide
+consumer checks the number and then either sums the record ("sum") or reads
+its last item ("fields": a header and a trailer, as a record parser that
+needs the record in one piece but not all of it). Record sizes do not divide
 the 1 MiB buffers, so records wrap. Rounds are interleaved; each ratio is
 the median of the per-round ratios.
 
@@ -47,43 +53,51 @@ def record_source(items):
 
 # ---- mmr ring ----
 
-def ring_producer(ring, items, count, go):
+def ring_producer(ring, items, count, go, cpu, spin):
     src = record_source(items)
     nbytes = src.nbytes
     go.wait()
+    c0 = time.process_time()
     for i in range(count):
         while (w := ring.reserve(items, np.float32)) is None:
-            os.sched_yield()      # the same wait as shm's (see WAIT)
+            if spin:
+                os.sched_yield()
+            else:
+                ring.wait_writable(nbytes)
         w[:] = src
         w[0] = i
         ring.produce(nbytes)
+    cpu.value = time.process_time() - c0
 
 
-def ring_consumer(ring, items, count):
+def ring_consumer(ring, items, count, spin, work):
     nbytes = items * 4
     acc = 0.0
     for i in range(count):
         while (r := ring.peek(items, np.float32)) is None:
-            os.sched_yield()
+            if spin:
+                os.sched_yield()
+            else:
+                ring.wait_readable(nbytes)
         if r[0] != i:
             raise RuntimeError(f"ring: record {i} reads {r[0]}")
-        acc += float(r.sum())
+        acc += work(r)
         ring.consume(nbytes)
     return acc
 
 
-def run_ring(items, count):
+def run_ring(items, count, work, spin):
     ring = memmirror.Ring(CAP)
-    go = ctx.Event()
-    p = ctx.Process(target=ring_producer, args=(ring, items, count, go))
+    go, cpu = ctx.Event(), ctx.Value("d", 0.0)
+    p = ctx.Process(target=ring_producer, args=(ring, items, count, go, cpu, spin))
     p.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     go.set()
-    acc = ring_consumer(ring, items, count)
-    dt = time.perf_counter() - t0
+    ring_consumer(ring, items, count, spin, work)
+    dt, c = time.perf_counter() - t0, time.process_time() - c0
     p.join()
     ring.close()
-    return dt, acc
+    return dt, c + cpu.value
 
 
 # ---- multiprocessing.shared_memory, copy on wrap ----
@@ -91,7 +105,7 @@ def run_ring(items, count):
 HEAD, TAIL = 0, 8                 # int64 slots, one cache line apart
 
 
-def shm_producer(name, items, count, go):
+def shm_producer(name, items, count, go, cpu):
     from multiprocessing import shared_memory
     shm = shared_memory.SharedMemory(name=name)
     idx = np.ndarray((16,), np.int64, shm.buf)
@@ -100,6 +114,7 @@ def shm_producer(name, items, count, go):
     raw = src.view(np.uint8)
     nbytes = src.nbytes
     go.wait()
+    c0 = time.process_time()
     head = 0
     for i in range(count):
         while CAP - (head - idx[TAIL]) < nbytes:
@@ -112,21 +127,22 @@ def shm_producer(name, items, count, go):
             data[:nbytes - first] = raw[first:]
         head += nbytes
         idx[HEAD] = head          # x86: stores stay in program order
+    cpu.value = time.process_time() - c0
     del idx, data
     shm.close()
 
 
-def run_shm(items, count):
+def run_shm(items, count, work):
     from multiprocessing import shared_memory
     shm = shared_memory.SharedMemory(create=True, size=CAP + 128)
     idx = np.ndarray((16,), np.int64, shm.buf)
     idx[:] = 0
     data = np.ndarray((CAP,), np.uint8, shm.buf, offset=128)
     nbytes = items * 4
-    go = ctx.Event()
-    p = ctx.Process(target=shm_producer, args=(shm.name, items, count, go))
+    go, cpu = ctx.Event(), ctx.Value("d", 0.0)
+    p = ctx.Process(target=shm_producer, args=(shm.name, items, count, go, cpu))
     p.start()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     go.set()
     acc, tail = 0.0, 0
     for i in range(count):
@@ -139,46 +155,48 @@ def run_shm(items, count):
             r = np.concatenate((data[off:], data[:nbytes - (CAP - off)])).view(np.float32)
         if r[0] != i:
             raise RuntimeError(f"shm: record {i} reads {r[0]}")
-        acc += float(r.sum())
+        acc += work(r)
         tail += nbytes
         idx[TAIL] = tail
-    dt = time.perf_counter() - t0
+    dt, c = time.perf_counter() - t0, time.process_time() - c0
     p.join()
     del idx, data, r
     shm.close()
     shm.unlink()
-    return dt, acc
+    return dt, c + cpu.value
 
 
 # ---- pipe ----
 
-def pipe_producer(wfd, items, count, go):
+def pipe_producer(wfd, items, count, go, cpu):
     src = record_source(items)
     mv = memoryview(src).cast("B")
     go.wait()
+    c0 = time.process_time()
     for i in range(count):
         src[0] = i
         done = 0
         while done < len(mv):
             done += os.write(wfd, mv[done:])
+    cpu.value = time.process_time() - c0
     os.close(wfd)
 
 
-def run_pipe(items, count):
+def run_pipe(items, count, work):
     rfd, wfd = os.pipe()
     try:
         fcntl.fcntl(wfd, F_SETPIPE_SZ, CAP)
     except OSError:
         pass                      # above /proc/sys/fs/pipe-max-size
     nbytes = items * 4
-    go = ctx.Event()
-    p = ctx.Process(target=pipe_producer, args=(wfd, items, count, go))
+    go, cpu = ctx.Event(), ctx.Value("d", 0.0)
+    p = ctx.Process(target=pipe_producer, args=(wfd, items, count, go, cpu))
     p.start()
     os.close(wfd)
     buf = bytearray(nbytes)
     mv = memoryview(buf)
     r = np.frombuffer(buf, np.float32)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     go.set()
     acc = 0.0
     for i in range(count):
@@ -190,14 +208,46 @@ def run_pipe(items, count):
             got += n
         if r[0] != i:
             raise RuntimeError(f"pipe: record {i} reads {r[0]}")
-        acc += float(r.sum())
-    dt = time.perf_counter() - t0
+        acc += work(r)
+    dt, c = time.perf_counter() - t0, time.process_time() - c0
     p.join()
     os.close(rfd)
-    return dt, acc
+    return dt, c + cpu.value
 
 
-WAYS = (("ring", run_ring), ("shm", run_shm), ("pipe", run_pipe))
+WAYS = (("ring_spin", lambda i, c, w: run_ring(i, c, w, True)),
+        ("ring_wait", lambda i, c, w: run_ring(i, c, w, False)),
+        ("shm", run_shm), ("pipe", run_pipe))
+
+# What the consumer does with a record: read every item (a decoder, a
+# checksum), or two fields, the first and the last item (a header and a
+# trailer: the record must be contiguous, but most of it is not read).
+WORK = {"sum": lambda r: float(r.sum()), "fields": lambda r: float(r[-1])}
+
+
+
+
+def measure_row(items, work, args):
+    nbytes = items * 4
+    count = (args.mib << 20) // nbytes
+    wraps = sum(1 for i in range(count) if (i * nbytes) % CAP + nbytes > CAP)
+    gbps = {name: [] for name, _ in WAYS}
+    cpu = {name: [] for name, _ in WAYS}
+    gib = count * nbytes / (1 << 30)
+    for _ in range(args.rounds):
+        for name, fn in WAYS:
+            dt, c = fn(items, count, WORK[work])
+            gbps[name].append(count * nbytes / dt / 1e9)
+            cpu[name].append(c / gib)
+    ratio = lambda a, b: statistics.median(x / y for x, y in zip(gbps[a], gbps[b]))
+    return {
+        "consumer": work, "record_bytes": nbytes, "records": count,
+        "wrapping_records": wraps,
+        "gbps_median": {k: statistics.median(v) for k, v in gbps.items()},
+        "cpu_s_per_gib_median": {k: statistics.median(v) for k, v in cpu.items()},
+        "ring_spin_over_shm": ratio("ring_spin", "shm"),
+        "ring_wait_over_pipe": ratio("ring_wait", "pipe"),
+    }
 
 
 def main():
@@ -209,23 +259,10 @@ def main():
     if args.rounds < 1 or args.mib < 1:
         ap.error("--rounds and --mib must be at least 1")
     rows = []
-    for items in RECORD_ITEMS:
-        nbytes = items * 4
-        count = (args.mib << 20) // nbytes
-        wraps = sum(1 for i in range(count) if (i * nbytes) % CAP + nbytes > CAP)
-        gbps = {name: [] for name, _ in WAYS}
-        for _ in range(args.rounds):
-            for name, fn in WAYS:
-                dt, _ = fn(items, count)
-                gbps[name].append(count * nbytes / dt / 1e9)
-        ratio = lambda a, b: statistics.median(x / y for x, y in zip(gbps[a], gbps[b]))
-        rows.append({
-            "record_bytes": nbytes, "records": count, "wrapping_records": wraps,
-            "gbps_median": {k: statistics.median(v) for k, v in gbps.items()},
-            "ring_over_shm": ratio("ring", "shm"),
-            "ring_over_pipe": ratio("ring", "pipe"),
-        })
-    info = {"schema": "memmirror-python-ring-bench/1", "python": platform.python_version(),
+    for work in WORK:
+        for items in RECORD_ITEMS:
+            rows.append(measure_row(items, work, args))
+    info = {"schema": "memmirror-python-ring-bench/2", "python": platform.python_version(),
             "numpy": np.__version__, "cpus": os.cpu_count(), "rounds": args.rounds,
             "mib_per_run": args.mib, "buffer_bytes": CAP, "rows": rows}
     if args.json:
@@ -233,14 +270,15 @@ def main():
         print()
         return
     print(f"numpy consumer, producer in another process: {args.mib} MiB per run, "
-          f"{args.rounds} rounds, 1 MiB buffers, median GB/s")
-    print(f"{'record':>8} {'wrap':>6} {'mmr ring':>9} {'shm+copy':>9} {'pipe':>7} "
-          f"{'ring/shm':>9} {'ring/pipe':>9}")
+          f"{args.rounds} rounds, 1 MiB buffers; medians: GB/s (CPU s/GiB, both sides)")
+    print(f"{'consumer':>8} {'record':>8} {'wrap':>5} {'ring spin':>13} {'shm+copy':>13} {'spin/shm':>8} "
+          f"{'ring wait':>13} {'pipe':>13} {'wait/pipe':>9}")
     for r in rows:
-        g = r["gbps_median"]
-        print(f"{r['record_bytes']:>7}B {r['wrapping_records'] / r['records']:>6.1%} "
-              f"{g['ring']:>9.2f} {g['shm']:>9.2f} {g['pipe']:>7.2f} "
-              f"{r['ring_over_shm']:>8.2f}x {r['ring_over_pipe']:>8.2f}x")
+        g, c = r["gbps_median"], r["cpu_s_per_gib_median"]
+        cell = lambda k: f"{g[k]:.2f} ({c[k]:4.1f})"
+        print(f"{r['consumer']:>8} {r['record_bytes']:>7}B {r['wrapping_records'] / r['records']:>5.1%} "
+              f"{cell('ring_spin'):>13} {cell('shm'):>13} {r['ring_spin_over_shm']:>7.2f}x "
+              f"{cell('ring_wait'):>13} {cell('pipe'):>13} {r['ring_wait_over_pipe']:>8.2f}x")
 
 
 if __name__ == "__main__":
