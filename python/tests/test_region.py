@@ -109,3 +109,17 @@ def test_mirror_refuses_private_memory():
         memmirror.mirror(m)
     assert e.value.errno == 22
     assert "mmr_mirror" in str(e.value)
+
+
+def test_huge_pages_or_a_reason():
+    try:
+        r = memmirror.Region(2 * MiB, flags=memmirror.HUGE_2MB)
+    except OSError as e:
+        # No 2 MiB pages reserved here: the message says how to get some.
+        assert "huge" in e.strerror.lower(), e
+        pytest.skip(f"no 2 MiB huge pages: {e.strerror}")
+    with r:
+        assert r.page_size == 2 * MiB
+        a, b = r.view(), r.view(writable=False)
+        a[-1] = 3
+        assert b[-1] == 3
