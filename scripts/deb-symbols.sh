@@ -15,8 +15,12 @@ tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 [ -f "$file" ] || printf 'libmemmirror.so.0 libmemmirror0 #MINVER#\n' >"$file"
 # -c1: report added and lost symbols, fail only on lost ones.
-dpkg-gensymbols -c1 -plibmemmirror0 -v"$ver" -e"$build/libmemmirror.so.$ver" \
-	-I"$file" -O"$tmp"
+if ! dpkg-gensymbols -c1 -plibmemmirror0 -v"$ver" -e"$build/libmemmirror.so.$ver" \
+	-I"$file" -O"$tmp"; then
+	echo "$file: symbols above were lost, which breaks SONAME 0 (README, ABI policy)." >&2
+	echo "Before the first release (a renamed version node, say): rm $file and run this again." >&2
+	exit 1
+fi
 {
 	head -n 1 "$tmp"
 	echo "* Build-Depends-Package: libmemmirror-dev"
