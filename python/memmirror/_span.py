@@ -1,42 +1,55 @@
 # SPDX-License-Identifier: MIT
 """numpy arrays over library memory, without a copy.
 
-An array's base chain ends in a _Span, which holds a reference to the
-owner of the memory (a region or ring handle), so the mapping stays alive
+An array's base chain ends in a _Span or a ctypes array, which holds a
+reference to the owner of the memory (a region or ring handle), so the mapping stays alive
 as long as any array, slice or memoryview of it does: closing a Region or
 Ring while arrays are alive only drops the Python object's reference, it
 never leaves an array pointing at unmapped memory.
 """
+import ctypes
+
 import numpy as np
 
 
 class _Span:
     __slots__ = ("__array_interface__", "owner", "__weakref__")
 
-    def __init__(self, addr, count, typestr, readonly, owner):
+    def __init__(self, addr, nbytes, typestr, readonly, owner):
         self.__array_interface__ = {
             "data": (addr, readonly),
-            "shape": (count,),
+            "shape": (nbytes,),
             "typestr": typestr,
             "version": 3,
         }
         self.owner = owner
 
 
-def array(addr, nbytes, readonly, owner, dtype=np.uint8):
-    """A 1-D array of @dtype over [addr, addr + nbytes) (whole items)."""
+def array(addr, nbytes, readonly, owner, dtype=np.uint8, protected=True):
+    """A 1-D array of @dtype over [addr, addr + nbytes) (whole items).
+
+    @protected: the memory is mapped read-only, so the array must never
+    become writable (numpy refuses to set WRITEABLE on an array whose base
+    says read-only). Ring read spans are read-only by contract only (the
+    ring is mapped read-write): they take the faster ctypes path.
+    """
     dtype = np.dtype(dtype)
-    if not addr or nbytes < dtype.itemsize:
+    count = nbytes // dtype.itemsize
+    if not addr or count == 0:
         a = np.empty(0, dtype)
         a.flags.writeable = not readonly
         return a
-    if dtype.fields is None and dtype.subdtype is None:
-        # Plain dtypes go straight into the interface: no view, no slice
-        # (this is the ring's per-record path).
-        return np.asarray(_Span(addr, nbytes // dtype.itemsize, dtype.str,
-                                readonly, owner))
-    a = np.asarray(_Span(addr, nbytes, "|u1", readonly, owner))
-    return a[: nbytes - nbytes % dtype.itemsize].view(dtype)
+    if readonly and protected:
+        a = np.asarray(_Span(addr, nbytes, "|u1", readonly, owner))
+        return a[: count * dtype.itemsize].view(dtype)
+    # The cheapest way numpy wraps foreign memory (1 us against 2 us for
+    # __array_interface__): this is the ring's per-record path.
+    buf = (ctypes.c_char * nbytes).from_address(addr)
+    buf.owner = owner
+    a = np.frombuffer(buf, dtype, count)
+    if readonly:
+        a.flags.writeable = False
+    return a
 
 
 def address(obj):

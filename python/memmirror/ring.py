@@ -67,6 +67,11 @@ class Ring:
         self._h = _Handle(_ptr)
         self._flags = 0
         self._avail = ctypes.c_size_t()
+        # Bytes the last span proved free (producer) or filled (consumer):
+        # the other side only adds to them, so produce/consume within them
+        # cannot be refused and skip the error-count check (fast path).
+        self._wknown = 0
+        self._rknown = 0
 
     @classmethod
     def from_fd(cls, fd, flags=0):
@@ -126,7 +131,8 @@ class Ring:
         """Every contiguous free byte, as a writable array (maybe empty)."""
         ptr = self._ptr
         addr = lib.mmr_ring_write_ptr(ptr, ctypes.byref(self._avail))
-        n = self._avail.value
+        n = self._avail.value if addr else 0
+        self._wknown = n
         return _span.array(addr, n, False, self._h, dtype)
 
     def reserve(self, count, dtype=np.uint8):
@@ -139,10 +145,16 @@ class Ring:
             if err == errno.EAGAIN:
                 return None
             raise _lib.error(err)
+        self._wknown = nbytes
         return _span.array(addr, nbytes, False, self._h, dtype)
 
     def produce(self, nbytes):
         """Publish @nbytes written at the start of the last span."""
+        if 0 <= nbytes <= self._wknown:
+            lib.mmr_ring_produce(self._ptr, nbytes)
+            self._wknown -= nbytes
+            return
+        self._wknown = 0
         self._call_checked(lib.mmr_ring_produce, nbytes)
 
     # ---- consumer ----
@@ -151,8 +163,9 @@ class Ring:
         """Every contiguous filled byte, as a read-only array (maybe empty)."""
         ptr = self._ptr
         addr = lib.mmr_ring_read_ptr(ptr, ctypes.byref(self._avail))
-        n = self._avail.value
-        return _span.array(addr, n, True, self._h, dtype)
+        n = self._avail.value if addr else 0
+        self._rknown = n
+        return _span.array(addr, n, True, self._h, dtype, protected=False)
 
     def peek(self, count, dtype=np.uint8):
         """The next @count items of @dtype, as a read-only array, or None
@@ -164,10 +177,16 @@ class Ring:
             if err == errno.EAGAIN:
                 return None
             raise _lib.error(err)
-        return _span.array(addr, nbytes, True, self._h, dtype)
+        self._rknown = nbytes
+        return _span.array(addr, nbytes, True, self._h, dtype, protected=False)
 
     def consume(self, nbytes):
         """Release @nbytes read at the start of the last span."""
+        if 0 <= nbytes <= self._rknown:
+            lib.mmr_ring_consume(self._ptr, nbytes)
+            self._rknown -= nbytes
+            return
+        self._rknown = 0
         self._call_checked(lib.mmr_ring_consume, nbytes)
 
     # ---- waiting ----

@@ -72,3 +72,17 @@ def test_no_fd_leaked_by_failures():
         with pytest.raises(OSError):
             memmirror.Ring.from_fd(0)
     assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_misuse_after_a_span_is_still_refused():
+    # produce/consume within the last span skip the error check (they cannot
+    # be refused); anything beyond it must still be checked.
+    with memmirror.Ring(1 << 16) as r:
+        r.reserve(100)
+        r.produce(60)
+        r.produce(40)
+        assert oserror(r.produce, r.capacity).errno == errno.EINVAL
+        r.peek(100)
+        r.consume(100)
+        assert oserror(r.consume, 1).errno == errno.EINVAL
+        assert r.errors == 2
