@@ -12,6 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 awk '/^## A short example/ { on = 1 } on && /^```c/ { inb = 1; next }
      inb && /^```/ { exit } inb { print }' README.md >"$tmp/ex.c"
 grep -q mmr_region_create "$tmp/ex.c" || { echo "smoke: no example in README.md" >&2; exit 1; }
+# shellcheck disable=SC2046 # pkg-config output is meant to split
 cc -Wall -Werror -o "$tmp/ex" "$tmp/ex.c" $(pkg-config --cflags --libs memmirror)
 out=$("$tmp/ex")
 [ "$out" = x ] || { echo "smoke: README example printed '$out', not 'x'" >&2; exit 1; }
