@@ -21,7 +21,11 @@ spinning side burns CPU that the other side could use.
 The producer writes float32 records (item 0: the sequence number), the
 consumer checks the number and then either sums the record ("sum") or reads
 its last item ("fields": a header and a trailer, as a record parser that
-needs the record in one piece but not all of it). Record sizes do not divide
+needs the record in one piece but not all of it), or takes every complete
+record there is as one 2-D array and sums it with one numpy call ("batch":
+the ring's read_span() is one array even across the end; shm takes views
+of the runs before and after the end and copies the one record that
+straddles it; the pipe reads up to 1 MiB at once). Record sizes do not divide
 the 1 MiB buffers, so records wrap. Rounds are interleaved; each ratio is
 the median of the per-round ratios.
 
@@ -49,6 +53,12 @@ ctx = multiprocessing.get_context("fork")
 
 def record_source(items):
     return np.arange(items, dtype=np.float32)
+
+
+def check_batch(way, recs, first):
+    want = np.arange(first, first + len(recs), dtype=np.float32)
+    if not np.array_equal(recs[:, 0], want):
+        raise RuntimeError(f"{way}: records {first}.. read {recs[:4, 0]}")
 
 
 # ---- mmr ring ----
@@ -86,6 +96,30 @@ def ring_consumer(ring, items, count, spin, work):
     return acc
 
 
+def ring_consumer_batch(ring, items, count, spin):
+    """Every complete record there is, as one (k, items) array, across the
+    end of the ring too: one numpy call per batch."""
+    nbytes = items * 4
+    acc, i = 0.0, 0
+    while i < count:
+        span = ring.read_span(np.float32)
+        k = min(len(span) // items, count - i)
+        if k == 0:
+            del span
+            if spin:
+                os.sched_yield()
+            else:
+                ring.wait_readable(nbytes)
+            continue
+        recs = span[:k * items].reshape(k, items)
+        check_batch("ring", recs, i)
+        acc += float(recs.sum())
+        del span, recs
+        ring.consume(k * nbytes)
+        i += k
+    return acc
+
+
 def run_ring(items, count, work, spin):
     ring = memmirror.Ring(CAP)
     go, cpu = ctx.Event(), ctx.Value("d", 0.0)
@@ -93,7 +127,10 @@ def run_ring(items, count, work, spin):
     p.start()
     t0, c0 = time.perf_counter(), time.process_time()
     go.set()
-    ring_consumer(ring, items, count, spin, work)
+    if work is None:
+        ring_consumer_batch(ring, items, count, spin)
+    else:
+        ring_consumer(ring, items, count, spin, work)
     dt, c = time.perf_counter() - t0, time.process_time() - c0
     p.join()
     ring.close()
@@ -132,6 +169,35 @@ def shm_producer(name, items, count, go, cpu):
     shm.close()
 
 
+def shm_consumer_batch(idx, data, items, count):
+    """Every complete record there is: views of the runs of records that
+    fit before the end, a copy of the one record that straddles it."""
+    nbytes = items * 4
+    acc, tail, i = 0.0, 0, 0
+    while i < count:
+        k = min((int(idx[HEAD]) - tail) // nbytes, count - i)
+        if k == 0:
+            os.sched_yield()
+            continue
+        j = 0
+        while j < k:
+            pos = (tail + j * nbytes) % CAP
+            n = min((CAP - pos) // nbytes, k - j)
+            if n:
+                recs = data[pos:pos + n * nbytes].view(np.float32).reshape(n, items)
+            else:                 # the record that wraps: copied together
+                n = 1
+                recs = np.concatenate((data[pos:], data[:nbytes - (CAP - pos)])
+                                      ).view(np.float32).reshape(1, items)
+            check_batch("shm", recs, i + j)
+            acc += float(recs.sum())
+            j += n
+        tail += k * nbytes
+        idx[TAIL] = tail
+        i += k
+    return acc
+
+
 def run_shm(items, count, work):
     from multiprocessing import shared_memory
     shm = shared_memory.SharedMemory(create=True, size=CAP + 128)
@@ -144,6 +210,9 @@ def run_shm(items, count, work):
     p.start()
     t0, c0 = time.perf_counter(), time.process_time()
     go.set()
+    if work is None:
+        shm_consumer_batch(idx, data, items, count)
+        count = 0
     acc, tail = 0.0, 0
     for i in range(count):
         while idx[HEAD] - tail < nbytes:
@@ -160,7 +229,7 @@ def run_shm(items, count, work):
         idx[TAIL] = tail
     dt, c = time.perf_counter() - t0, time.process_time() - c0
     p.join()
-    del idx, data, r
+    del idx, data
     shm.close()
     shm.unlink()
     return dt, c + cpu.value
@@ -182,6 +251,29 @@ def pipe_producer(wfd, items, count, go, cpu):
     os.close(wfd)
 
 
+def pipe_consumer_batch(rfd, buf, items, count):
+    """Read what the pipe has (up to 1 MiB), take the complete records as
+    one array, move the partial one to the front."""
+    nbytes = items * 4
+    mv = memoryview(buf)
+    have, i, acc = 0, 0, 0.0
+    while i < count:
+        n = os.readv(rfd, [mv[have:]])
+        if n == 0:
+            raise RuntimeError("pipe: early end of stream")
+        have += n
+        k = min(have // nbytes, count - i)
+        if k:
+            recs = np.frombuffer(buf, np.float32, k * items).reshape(k, items)
+            check_batch("pipe", recs, i)
+            acc += float(recs.sum())
+            del recs
+            rest = have - k * nbytes
+            buf[:rest] = buf[k * nbytes:have]
+            have, i = rest, i + k
+    return acc
+
+
 def run_pipe(items, count, work):
     rfd, wfd = os.pipe()
     try:
@@ -193,12 +285,15 @@ def run_pipe(items, count, work):
     p = ctx.Process(target=pipe_producer, args=(wfd, items, count, go, cpu))
     p.start()
     os.close(wfd)
-    buf = bytearray(nbytes)
+    buf = bytearray(nbytes if work else CAP)
     mv = memoryview(buf)
     r = np.frombuffer(buf, np.float32)
     t0, c0 = time.perf_counter(), time.process_time()
     go.set()
     acc = 0.0
+    if work is None:
+        pipe_consumer_batch(rfd, buf, items, count)
+        count = 0
     for i in range(count):
         got = 0
         while got < nbytes:
@@ -222,7 +317,10 @@ WAYS = (("ring_spin", lambda i, c, w: run_ring(i, c, w, True)),
 # What the consumer does with a record: read every item (a decoder, a
 # checksum), or two fields, the first and the last item (a header and a
 # trailer: the record must be contiguous, but most of it is not read).
-WORK = {"sum": lambda r: float(r.sum()), "fields": lambda r: float(r[-1])}
+# "batch": the consumer takes every complete record there is at once and
+# sums them with one numpy call (None: each way has its own batch loop).
+WORK = {"sum": lambda r: float(r.sum()), "fields": lambda r: float(r[-1]),
+        "batch": None}
 
 
 
@@ -262,7 +360,7 @@ def main():
     for work in WORK:
         for items in RECORD_ITEMS:
             rows.append(measure_row(items, work, args))
-    info = {"schema": "memmirror-python-ring-bench/2", "python": platform.python_version(),
+    info = {"schema": "memmirror-python-ring-bench/3", "python": platform.python_version(),
             "numpy": np.__version__, "cpus": os.cpu_count(), "rounds": args.rounds,
             "mib_per_run": args.mib, "buffer_bytes": CAP, "rows": rows}
     if args.json:
