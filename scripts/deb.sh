@@ -12,6 +12,11 @@ if ! dpkg-checkbuilddeps; then
 	exit 1
 fi
 ver=$(dpkg-parsechangelog -S Version)
+if [ "${ver%%-*}" != "$(cat VERSION)" ]; then
+	echo "memmirror: debian/changelog is at $ver but VERSION says $(cat VERSION):" >&2
+	echo "memmirror: add a changelog entry (dch -v $(cat VERSION)) first" >&2
+	exit 1
+fi
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 dpkg-buildpackage -us -uc -b
 # dpkg-buildpackage writes next to the source tree: collect what it made.
