@@ -4,6 +4,7 @@
 MEMMIRROR_LIBRARY names another library file (the build tree's, in tests).
 """
 import ctypes
+import operator
 import os
 
 _NAME = "libmemmirror.so.0"
@@ -64,6 +65,29 @@ for _name, (_res, _args) in _PROTOS.items():
     _f.restype, _f.argtypes = _res, _args
 
 libc.munmap.restype, libc.munmap.argtypes = _int, [_vp, _sz]
+
+
+SIZE_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_size_t))) - 1
+INT_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_int) - 1)) - 1
+
+
+def size_arg(n, what):
+    """@n as a size_t argument: ctypes would silently cut a bigger one
+    (2**64 + 4096 would become 4096)."""
+    n = operator.index(n)
+    if n < 0:
+        raise ValueError(f"memmirror: {what} must not be negative ({n})")
+    if n > SIZE_MAX:
+        raise OverflowError(f"memmirror: {what} {n} does not fit a size_t")
+    return n
+
+
+def int_arg(n, what):
+    """@n as an int argument (an fd, a timeout), range-checked."""
+    n = operator.index(n)
+    if not -INT_MAX - 1 <= n <= INT_MAX:
+        raise OverflowError(f"memmirror: {what} {n} does not fit an int")
+    return n
 
 
 def last_error():

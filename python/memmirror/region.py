@@ -2,6 +2,7 @@
 """Regions (shareable memory), their views, and mirrors of mappings."""
 import ctypes
 import mmap
+import operator
 import os
 
 import numpy as np
@@ -32,6 +33,7 @@ def backend_flag(backend):
             raise OSError(-ret, f"mmr_backend_from_name: no backend named "
                           f"{backend!r}: use one of {', '.join(BACKENDS)}")
         return ret
+    backend = operator.index(backend)
     if not 0 <= backend < len(BACKENDS):
         raise ValueError(f"memmirror: no backend number {backend}")
     return backend
@@ -86,10 +88,9 @@ class Region:
 
     def __init__(self, size, backend=None, flags=0, *, _ptr=None):
         if _ptr is None:
-            if size < 0:
-                raise ValueError("memmirror: size must not be negative")
+            size = _lib.size_arg(size, "size")
             out = ctypes.c_void_p()
-            flags |= backend_flag(backend)
+            flags = _lib.int_arg(flags, "flags") | backend_flag(backend)
             _lib.check(lib.mmr_region_create(ctypes.byref(out), size, flags))
             _ptr = out.value
         self._h = _Handle(_ptr)
@@ -98,7 +99,8 @@ class Region:
     def from_fd(cls, fd, flags=0):
         """Attach the region behind @fd (duplicated: the caller keeps it)."""
         out = ctypes.c_void_p()
-        _lib.check(lib.mmr_region_open_fd(ctypes.byref(out), fd, flags))
+        _lib.check(lib.mmr_region_open_fd(ctypes.byref(out), _lib.int_arg(fd, "fd"),
+                                          _lib.int_arg(flags, "flags")))
         return cls(0, _ptr=out.value)
 
     def __reduce__(self):
@@ -160,23 +162,24 @@ class Region:
         (default: to the end). Read-only unless @writable. The mapping is
         unmapped when the array (and every slice of it) is gone."""
         ptr = self._ptr
+        offset = _lib.size_arg(offset, "offset")
         if length is None:
             length = lib.mmr_region_size(ptr) - offset
-        if offset < 0 or length < 0:
-            raise ValueError("memmirror: offset and length must not be negative")
+        length = _lib.size_arg(length, "length")
         prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
-        addr = lib.mmr_view(ptr, offset, length, None, prot, flags)
+        addr = lib.mmr_view(ptr, offset, length, None, prot, _lib.int_arg(flags, "flags"))
         if not addr:
             raise _lib.errno_error()
         return _span.array(addr, length, not writable,
                            _View(self._h, addr, length), dtype)
 
     def resize(self, new_size):
-        _lib.check(lib.mmr_region_resize(self._ptr, new_size))
+        _lib.check(lib.mmr_region_resize(self._ptr, _lib.size_arg(new_size, "new_size")))
 
     def discard(self, offset, length):
         """Give [offset, offset + length) back: every view reads zeros."""
-        _lib.check(lib.mmr_region_discard(self._ptr, offset, length))
+        _lib.check(lib.mmr_region_discard(self._ptr, _lib.size_arg(offset, "offset"),
+                                          _lib.size_arg(length, "length")))
 
     def __repr__(self):
         if self._h is None:
@@ -202,7 +205,7 @@ def mirror(buf, *, dtype=np.uint8, flags=0):
     array is gone. Private memory (bytes, bytearray, MAP_PRIVATE) cannot
     be mirrored: OSError EINVAL."""
     addr, nbytes, readonly = _span.address(buf)
-    new = lib.mmr_mirror(addr, nbytes, None, flags)
+    new = lib.mmr_mirror(addr, nbytes, None, _lib.int_arg(flags, "flags"))
     if not new:
         raise _lib.errno_error()
     return _span.array(new, nbytes, readonly, _Mirror(new, nbytes), dtype)

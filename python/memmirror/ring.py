@@ -58,10 +58,9 @@ class Ring:
 
     def __init__(self, min_size, backend=None, flags=0, *, _ptr=None):
         if _ptr is None:
-            if min_size < 0:
-                raise ValueError("memmirror: min_size must not be negative")
+            min_size = _lib.size_arg(min_size, "min_size")
             out = ctypes.c_void_p()
-            flags |= backend_flag(backend)
+            flags = _lib.int_arg(flags, "flags") | backend_flag(backend)
             _lib.check(lib.mmr_ring_create(ctypes.byref(out), min_size, flags))
             _ptr = out.value
         self._h = _Handle(_ptr)
@@ -77,7 +76,8 @@ class Ring:
     def from_fd(cls, fd, flags=0):
         """Attach the ring behind @fd (duplicated: the caller keeps it)."""
         out = ctypes.c_void_p()
-        _lib.check(lib.mmr_ring_open_fd(ctypes.byref(out), fd, flags))
+        _lib.check(lib.mmr_ring_open_fd(ctypes.byref(out), _lib.int_arg(fd, "fd"),
+                                        _lib.int_arg(flags, "flags")))
         return cls(0, _ptr=out.value)
 
     def __reduce__(self):
@@ -138,7 +138,7 @@ class Ring:
     def reserve(self, count, dtype=np.uint8):
         """@count items of @dtype of free space, as a writable array, or
         None while there is less (OSError EINVAL if it can never fit)."""
-        nbytes = count * np.dtype(dtype).itemsize
+        nbytes = _lib.size_arg(count * np.dtype(dtype).itemsize, "size")
         addr = lib.mmr_ring_reserve(self._ptr, nbytes)
         if not addr:
             err = ctypes.get_errno()
@@ -170,7 +170,7 @@ class Ring:
     def peek(self, count, dtype=np.uint8):
         """The next @count items of @dtype, as a read-only array, or None
         while fewer are there (OSError EINVAL if they can never fit)."""
-        nbytes = count * np.dtype(dtype).itemsize
+        nbytes = _lib.size_arg(count * np.dtype(dtype).itemsize, "size")
         addr = lib.mmr_ring_peek(self._ptr, nbytes)
         if not addr:
             err = ctypes.get_errno()
@@ -201,9 +201,7 @@ class Ring:
         return self._wait(lib.mmr_ring_wait_writable, nbytes, timeout)
 
     def _wait(self, fn, nbytes, timeout):
-        if nbytes < 0:
-            raise ValueError("memmirror: nbytes must not be negative")
-        ret = fn(self._ptr, nbytes, _timeout_ms(timeout))
+        ret = fn(self._ptr, _lib.size_arg(nbytes, "nbytes"), _timeout_ms(timeout))
         if ret == -errno.ETIMEDOUT:
             return False
         _lib.check(ret)
@@ -213,8 +211,7 @@ class Ring:
         # produce/consume return nothing: a refused misuse shows as one
         # more in the shared error count, with its message.
         ptr = self._ptr
-        if nbytes < 0:
-            raise ValueError("memmirror: nbytes must not be negative")
+        nbytes = _lib.size_arg(nbytes, "nbytes")
         before = lib.mmr_ring_error(ptr)
         fn(ptr, nbytes)
         if lib.mmr_ring_error(ptr) != before:

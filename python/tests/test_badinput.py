@@ -86,3 +86,25 @@ def test_misuse_after_a_span_is_still_refused():
         r.consume(100)
         assert oserror(r.consume, 1).errno == errno.EINVAL
         assert r.errors == 2
+
+
+def test_sizes_that_do_not_fit_are_refused_not_cut():
+    # ctypes would silently cut 2**64 + 4096 to 4096.
+    with pytest.raises(OverflowError):
+        memmirror.Region(2**64 + 4096)
+    with pytest.raises(OverflowError):
+        memmirror.Ring(2**64 + 4096)
+    with pytest.raises(TypeError):
+        memmirror.Region(4096.0)
+    with memmirror.Ring(1 << 16) as r:
+        with pytest.raises(OverflowError):
+            r.reserve(2**62, "f8")
+        with pytest.raises(OverflowError):
+            r.consume(2**64)
+        assert r.errors == 0
+    with pytest.raises(OverflowError):
+        memmirror.Ring.from_fd(2**32 + 1)
+    with memmirror.Region(1 << 16) as g:
+        with pytest.raises(OverflowError):
+            g.view(2**64, 4096)
+        assert g.view_count == 0
