@@ -3,7 +3,7 @@
 #
 #   make                 build/libmemmirror.{a,so}, build/mmr
 #   make demo            the main job: mirror memory with every backend here
-#   make check           every test: library (plain + ASan/UBSan) and kernel VM
+#   make check           every test: library (plain, ASan/UBSan, TSan), Python, kernel VM
 #   make check-lib       library tests only     make check-sanitize / check-tsan
 #   make install PREFIX=/usr/local DESTDIR=    make uninstall
 #   make deb             Debian packages in build/deb (dpkg-buildpackage)
@@ -177,7 +177,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/pkgconfig/memmirror.pc $(DESTDIR)$(BINDIR)/mmr
 	for f in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; done
 	rm -rf $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(PYTHONDIR)/memmirror
-	-rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/mmr \
