@@ -3,25 +3,38 @@
 #
 #   make                 build/libmemmirror.{a,so}, build/mmr
 #   make demo            the main job: mirror memory with every backend here
-#   make check           every test: library (plain + ASan/UBSan) and kernel VM
+#   make check           every test: library (plain, ASan/UBSan, TSan), Python, kernel VM
 #   make check-lib       library tests only     make check-sanitize / check-tsan
-#   make install PREFIX=/usr/local DESTDIR=
+#   make install PREFIX=/usr/local DESTDIR=    make uninstall
+#   make deb             Debian packages in build/deb (dpkg-buildpackage)
+#
+# CFLAGS, CPPFLAGS and LDFLAGS are the user's (or dpkg-buildflags'), added
+# after ours. Warnings are errors only with WERROR=1 (CI sets it), so a
+# newer compiler's new warning does not break a user's build.
 
 PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCDIR ?= $(PREFIX)/include
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/memmirror
 BUILD ?= build
 
 CC ?= cc
 CFLAGS ?= -O2 -g
+CPPFLAGS ?=
+LDFLAGS ?=
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
+WERROR ?= 0
+# A warning option only where this compiler knows it (clang has no
+# -Wformat-truncation and refuses unknown ones under -Werror).
+cc-option = $(shell $(CC) -Werror $(1) -E -x c /dev/null >/dev/null 2>&1 && echo $(1))
 # Error messages are cut to their buffers on purpose: no format-truncation.
-MMR_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -fPIC -pthread \
-	-Iinclude -Isrc $(CFLAGS) $(EXTRA_CFLAGS)
-LDLIBS := -pthread $(EXTRA_LDFLAGS)
+MMR_WARN := -Wall -Wextra $(call cc-option,-Wno-format-truncation) $(if $(filter 1,$(WERROR)),-Werror)
+MMR_CFLAGS := -std=c11 -D_GNU_SOURCE $(MMR_WARN) -fPIC -pthread \
+	-Iinclude -Isrc $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+LDLIBS := $(LDFLAGS) -pthread $(EXTRA_LDFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -30,7 +43,7 @@ Q := @
 endif
 
 SOVERSION := 0
-VERSION := 0.1.0
+VERSION := $(shell cat VERSION)
 
 LIB_SRC := $(sort $(wildcard src/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -71,9 +84,15 @@ $(SHARED_LIB): $(LIB_OBJ) src/memmirror.map
 	$(Q)ln -sf libmemmirror.so.$(VERSION) $(BUILD)/libmemmirror.so.$(SOVERSION)
 	$(Q)ln -sf libmemmirror.so.$(SOVERSION) $(BUILD)/libmemmirror.so
 
-$(BUILD)/mmr: $(TOOL_OBJ) $(STATIC_LIB)
+# MMR_LINK=shared links mmr to libmemmirror.so.0 (the Debian package does);
+# the default static mmr runs from build/ without LD_LIBRARY_PATH.
+MMR_LINK ?= static
+MMR_TOOL_LIB := $(if $(filter shared,$(MMR_LINK)),$(SHARED_LIB),$(STATIC_LIB))
+
+$(BUILD)/mmr: $(TOOL_OBJ) $(MMR_TOOL_LIB)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(MMR_CFLAGS) -o $@ $(TOOL_OBJ) $(STATIC_LIB) $(LDLIBS) -lm
+	$(Q)$(CC) $(MMR_CFLAGS) -o $@ $(TOOL_OBJ) \
+		$(if $(filter shared,$(MMR_LINK)),-L$(BUILD) -lmemmirror,$(STATIC_LIB)) $(LDLIBS) -lm
 
 tests: $(TEST_BIN)
 
@@ -123,6 +142,14 @@ tests-static:
 deps:
 	sh scripts/deps.sh all
 
+MAN_PAGES := $(sort $(wildcard man/*.[137]))
+EXAMPLE_FILES := $(sort $(wildcard examples/*.c examples/*/*.c examples/*/*.h))
+PYTHON ?= /usr/bin/python3
+# Where Debian's python3 looks: dist-packages, version-less under /usr.
+PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell \
+	$(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
+PY_FILES := $(sort $(wildcard python/memmirror/*.py))
+
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -131,16 +158,27 @@ install: all
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf libmemmirror.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libmemmirror.so.$(SOVERSION)
 	ln -sf libmemmirror.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libmemmirror.so
-	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
+	sed -e '/^# SPDX/d; s|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCDIR@|$(INCDIR)|; s|@VERSION@|$(VERSION)|' \
 		memmirror.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/memmirror.pc
 	install -m 755 $(BUILD)/mmr $(DESTDIR)$(BINDIR)/
-	for f in man/*.3; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man3/ || true; done
-	for f in man/*.1; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man1/ || true; done
-	for f in man/*.7; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(MANDIR)/man7/ || true; done
+	for f in $(MAN_PAGES); do \
+		install -m 644 $$f $(DESTDIR)$(MANDIR)/man$${f##*.}/ || exit 1; done
+	for f in $(EXAMPLE_FILES); do \
+		install -D -m 644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	$(if $(PY_FILES),install -d $(DESTDIR)$(PYTHONDIR)/memmirror)
+	$(if $(PY_FILES),install -m 644 $(PY_FILES) $(DESTDIR)$(PYTHONDIR)/memmirror/)
+	@case "$(DESTDIR)$(LIBDIR)" in /usr/local/lib|/usr/local/lib64) \
+		echo "memmirror: run ldconfig (as root) so the loader finds libmemmirror.so.$(SOVERSION) in $(LIBDIR)";; \
+	esac
 
 uninstall:
-	rm -f $(DESTDIR)$(INCDIR)/memmirror.h $(DESTDIR)$(LIBDIR)/libmemmirror.* \
+	rm -f $(DESTDIR)$(INCDIR)/memmirror.h $(DESTDIR)$(LIBDIR)/libmemmirror.a \
+		$(DESTDIR)$(LIBDIR)/libmemmirror.so $(DESTDIR)$(LIBDIR)/libmemmirror.so.$(SOVERSION) \
+		$(DESTDIR)$(LIBDIR)/libmemmirror.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/memmirror.pc $(DESTDIR)$(BINDIR)/mmr
+	for f in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; done
+	rm -rf $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(PYTHONDIR)/memmirror
+	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/mmr \

@@ -88,11 +88,14 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Keeps the walks from being optimised away (file scope: clang calls a
+ * static local that is only stored to "set but not used"). */
+static volatile uint64_t sink;
+
 /* Median ns per load of @rounds walks of @n loads. */
 static double time_walk(const struct node *start, size_t n, uintptr_t mask, int masked)
 {
 	double t[ROUNDS];
-	static volatile uint64_t sink;
 
 	for (int r = 0; r < ROUNDS; r++) {
 		uint64_t t0 = bench_now_ns();

@@ -1,16 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install what memmirror needs on Debian 12 (run as root; a no-op when all
-# is there). Usage: sh scripts/deps.sh [lib|kernel|all]   (default: all)
+# is there). Usage: sh scripts/deps.sh [lib|kernel|deb|all]   (default: all)
+#   lib     build the library, mmr and the Python package, run their tests
+#   kernel  build and boot the patched kernel (make check, make kernel)
+#   deb     build the Debian packages (make deb)
+#   all     all of it, and clang (CI builds with both compilers)
 set -e
 what=${1:-all}
-lib_pkgs="build-essential valgrind"
+lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio busybox-static qemu-system-x86 man-db"
+deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest"
 case $what in
 lib) pkgs=$lib_pkgs ;;
 kernel) pkgs=$kernel_pkgs ;;
-all) pkgs="$lib_pkgs $kernel_pkgs" ;;
-*) echo "usage: $0 [lib|kernel|all]" >&2; exit 2 ;;
+deb) pkgs=$deb_pkgs ;;
+all) pkgs="$lib_pkgs $kernel_pkgs $deb_pkgs clang" ;;
+*) echo "usage: $0 [lib|kernel|deb|all]" >&2; exit 2 ;;
 esac
 missing=
 for p in $pkgs; do

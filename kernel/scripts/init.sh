@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
 # /init of the test initramfs: mount, run every test with a timeout, report
 # "MM-RESULT <name> <exit status>" lines on the serial console, power off.
 export PATH=/bin:/sbin

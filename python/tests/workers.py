@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: MIT
+"""Code run in child processes by the tests (importable by spawn)."""
+import numpy as np
+
+RECORD = 1000  # bytes: does not divide the ring, so records wrap
+
+
+def produce_records(ring, count):
+    """Write @count records; record i is RECORD bytes of i % 251, with its
+    number in the first 4 bytes."""
+    for i in range(count):
+        while (span := ring.reserve(RECORD)) is None:
+            ring.wait_writable(RECORD, timeout=10)
+        span[:] = i % 251
+        span[:4].view(np.uint32)[0] = i
+        del span
+        ring.produce(RECORD)
+
+
+def consume_records(ring, count, queue):
+    """Read @count records and report how many were intact."""
+    good = 0
+    for i in range(count):
+        while (span := ring.peek(RECORD)) is None:
+            if not ring.wait_readable(RECORD, timeout=10):
+                queue.put(-1)
+                return
+        body_ok = bool(np.all(span[4:] == i % 251))
+        good += span[:4].view(np.uint32)[0] == i and body_ok
+        del span
+        ring.consume(RECORD)
+    queue.put(good)
+
+
+def write_region(region, offset, value):
+    """Write @value at @offset of a region received from the parent."""
+    v = region.view()
+    v[offset] = value
+
+
+def consume_from_queue(jobs, results, count):
+    """Get a ring through a Queue, then consume @count records from it."""
+    ring = jobs.get(timeout=60)
+    consume_records(ring, count, results)
