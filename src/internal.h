@@ -147,8 +147,16 @@ void *mmri_reserve_aligned(size_t len, size_t align);
 int mmri_hugetlbfs_mount(size_t page_size, char *path, size_t len);
 size_t mmri_default_huge_page(void);
 
-/* probe.c */
-const struct mmr_probe_report *mmri_probe_cached(void);
+/* probe.c: what region creation and mirroring need from the probe, copied
+ * under the probe's lock (the cache itself is never shared). */
+struct mmri_probe_facts {
+	unsigned usable;	/* bit b: backend b works, or failed for a passing
+				 * shortage (EMFILE...) and is worth a try */
+	bool native_mirror, native_populate, native_hugetlb;
+	bool huge_2m;		/* the kernel has 2 MiB hugetlb pages */
+	char kernel[96];	/* uname -r, for messages */
+};
+void mmri_probe_facts(struct mmri_probe_facts *f);
 
 /* region.c */
 int mmri_region_add_view(struct mmr_region *r, void *addr, size_t off, size_t len);

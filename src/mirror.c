@@ -125,15 +125,16 @@ static void *map_object(const struct mmri_vma *v, void *addr, size_t len,
 static void *mirror_vma(const struct mmri_vma *v, void *addr, size_t len,
 			void *new_addr, unsigned flags, bool *populated)
 {
-	const struct mmr_probe_report *rep = mmri_probe_cached();
+	struct mmri_probe_facts pf;
 	bool fixed = flags & (MMR_FIXED | MMR_FIXED_NOREPLACE);
 	int mflags = MREMAP_MAYMOVE | (fixed ? MREMAP_FIXED : 0);
 	void *p;
 
-	if (rep->native_mirror) {
+	mmri_probe_facts(&pf);
+	if (pf.native_mirror) {
 		int nflags = mflags | MREMAP_MIRROR;
 
-		if ((flags & MMR_POPULATE) && rep->native_populate)
+		if ((flags & MMR_POPULATE) && pf.native_populate)
 			nflags |= MREMAP_POPULATE;
 		p = mmri_mremap(addr, len, len, nflags, new_addr);
 		if (!IS_ERR(p)) {

@@ -84,14 +84,15 @@ static int page_plan(unsigned flags, size_t size, struct page_choice *plan)
 	} else if (flags & MMR_HUGE_2MB) {
 		plan[n++] = (struct page_choice){ MMRI_SZ_2M, true };
 	} else if (flags & MMR_HUGE) {
-		const struct mmr_probe_report *rep = mmri_probe_cached();
+		struct mmri_probe_facts pf;
 		long free1g = mmri_read_long("/sys/kernel/mm/hugepages/"
 					     "hugepages-1048576kB/free_hugepages");
 
 		if (size >= MMRI_SZ_1G && free1g > 0 &&
 		    (size_t)free1g >= (size + MMRI_SZ_1G - 1) / MMRI_SZ_1G)
 			plan[n++] = (struct page_choice){ MMRI_SZ_1G, true };
-		if (rep->huge_2m_total >= 0)
+		mmri_probe_facts(&pf);
+		if (pf.huge_2m)
 			plan[n++] = (struct page_choice){ MMRI_SZ_2M, true };
 		plan[n++] = (struct page_choice){ base, false };
 	} else {
@@ -103,7 +104,7 @@ static int page_plan(unsigned flags, size_t size, struct page_choice *plan)
 /* Backends to try for @b, best first. */
 static int backend_plan(enum mmr_backend b, bool hugetlb, enum mmr_backend *plan)
 {
-	const struct mmr_probe_report *rep = mmri_probe_cached();
+	struct mmri_probe_facts pf;
 	static const enum mmr_backend base_order[] = {
 		MMR_BACKEND_NATIVE, MMR_BACKEND_MEMFD, MMR_BACKEND_POSIX,
 		MMR_BACKEND_SYSV, MMR_BACKEND_MREMAP,
@@ -121,10 +122,11 @@ static int backend_plan(enum mmr_backend b, bool hugetlb, enum mmr_backend *plan
 		plan[0] = b;
 		return 1;
 	}
+	mmri_probe_facts(&pf);
 	for (size_t i = 0; i < count; i++) {
-		if (!rep->backend[order[i]].available)
+		if (!(pf.usable & (1u << order[i])))
 			continue;
-		if (order[i] == MMR_BACKEND_NATIVE && hugetlb && !rep->native_hugetlb)
+		if (order[i] == MMR_BACKEND_NATIVE && hugetlb && !pf.native_hugetlb)
 			continue;
 		plan[n++] = order[i];
 	}

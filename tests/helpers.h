@@ -14,6 +14,7 @@
 #define MMR_TEST_HELPERS_H
 
 #include <dirent.h>
+#include <sched.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,6 +189,18 @@ static inline int t_recv_fd(int sock)
 		return -1;
 	memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	return fd;
+}
+
+/* Move this process into a mount namespace of its own, so that it may mount
+ * and unmount without touching the system; 0, or -1 with a reason in t_msg. */
+static inline int t_private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		snprintf(t_msg, sizeof(t_msg), "needs a mount namespace of its own "
+			 "(root, CAP_SYS_ADMIN): %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static inline size_t t_page(void)
