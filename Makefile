@@ -37,7 +37,10 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_OBJ := $(BUILD)/obj/tools/mmr.o $(BENCH_OBJ)
-TEST_SRC := $(sort $(wildcard tests/*.c))
+# tests/helpers.c is linked into every test program; the others are programs.
+TEST_HELPERS_OBJ := $(BUILD)/obj/tests/helpers.o
+TEST_SRC := $(filter-out tests/helpers.c,$(sort $(wildcard tests/*.c)))
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 EXAMPLE_SRC := $(sort $(wildcard examples/*.c))
 EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
@@ -76,10 +79,15 @@ $(BUILD)/mmr: $(TOOL_OBJ) $(STATIC_LIB)
 
 tests: $(TEST_BIN)
 
-$(BUILD)/tests/%: tests/%.c tests/helpers.h $(STATIC_LIB)
+# Test objects go through the object rule (-MMD: a change to any header
+# they include rebuilds them); kept, not deleted as intermediates.
+$(TEST_OBJ) $(TEST_HELPERS_OBJ): MMR_CFLAGS += -Itests
+.SECONDARY: $(TEST_OBJ) $(TEST_HELPERS_OBJ)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_HELPERS_OBJ) $(STATIC_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  TEST    $@")
-	$(Q)$(CC) $(MMR_CFLAGS) -Itests -o $@ $< $(STATIC_LIB) $(LDLIBS) -lm
+	$(Q)$(CC) $(MMR_CFLAGS) -o $@ $< $(TEST_HELPERS_OBJ) $(STATIC_LIB) $(LDLIBS) -lm
 
 examples: $(EXAMPLE_BIN)
 
@@ -149,4 +157,4 @@ clean:
 -include $(sort $(wildcard mk/*.mk))
 -include kernel/kernel.mk
 
--include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(TOOL_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_HELPERS_OBJ:.o=.d)
