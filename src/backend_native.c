@@ -110,10 +110,13 @@ static void native_destroy(struct mmr_region *r)
 const struct mmri_backend_ops mmri_native_ops = {
 	.id = MMR_BACKEND_NATIVE,
 	.name = "native",
+	.pages = MMRI_PAGES_BASE | MMRI_PAGES_HUGETLB,
+	.has_fd = true,
 	.probe = native_probe,
 	.create = native_create,
 	.map = native_map,
 	.resize = native_resize,
+	.commit = mmri_fd_commit,
 	.discard = mmri_fd_discard,
 	.destroy = native_destroy,
 };

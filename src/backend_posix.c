@@ -96,10 +96,13 @@ static int posix_create(struct mmr_region *r)
 const struct mmri_backend_ops mmri_posix_ops = {
 	.id = MMR_BACKEND_POSIX,
 	.name = "posix",
+	.pages = MMRI_PAGES_BASE,
+	.has_fd = true,
 	.probe = posix_probe,
 	.create = posix_create,
 	.map = mmri_fd_map,
 	.resize = mmri_fd_resize,
+	.commit = mmri_fd_commit,
 	.discard = mmri_fd_discard,
 	.destroy = mmri_fd_destroy,
 };

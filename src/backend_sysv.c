@@ -159,10 +159,13 @@ static void sysv_destroy(struct mmr_region *r)
 const struct mmri_backend_ops mmri_sysv_ops = {
 	.id = MMR_BACKEND_SYSV,
 	.name = "sysv",
+	.pages = MMRI_PAGES_BASE | MMRI_PAGES_HUGETLB,
+	.has_fd = false,
 	.probe = sysv_probe,
 	.create = sysv_create,
 	.map = sysv_map,
 	.resize = sysv_resize,
+	.commit = mmri_master_commit,
 	.discard = mmri_master_discard,
 	.destroy = sysv_destroy,
 };

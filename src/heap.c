@@ -50,7 +50,6 @@ struct mmr_heap {
 	unsigned shift;
 	unsigned nviews;
 	unsigned flags;
-	int fd;			/* the region's fd, or -1 (no fallocate) */
 	pthread_mutex_t lock;	/* protects the fields below */
 	struct mmri_range *runs; /* committed runs, sorted, never adjacent */
 	size_t nruns, cap;
@@ -123,44 +122,28 @@ static char *reserve_span(size_t len, unsigned align_bits)
 	return ERR_PTR(-ENOMEM);
 }
 
-static int create_region(struct mmr_heap *h, unsigned flags)
+/*
+ * The region is planned by region.c like any other: the backend asked for
+ * (or $MMR_BACKEND, or AUTO's order, fd backends first), and a page size
+ * no larger than a view's slot. Commit and uncommit go through it too.
+ */
+static int create_region(struct mmr_heap *h, size_t size, unsigned flags)
 {
-	unsigned rflags = flags & (MMR_CREATE_FLAGS & ~MMR_POPULATE);
-	mmr_region *r = NULL;
-	size_t page;
-	int ret;
+	struct mmri_region_need need = {
+		.who = "mmr_heap_create",
+		.size = size,
+		.flags = flags & (MMR_CREATE_FLAGS & ~MMR_POPULATE),
+		.max_page = (size_t)1 << h->shift,
+	};
+	int ret = mmri_region_create(&h->region, &need);
 
-	/* memfd first (fallocate and punch hole are what commit needs), then
-	 * whatever works here (seccomp may deny memfd_create). */
-	if ((rflags & MMR_BACKEND_MASK) == MMR_BACKEND_AUTO) {
-		ret = mmr_region_create(&r, h->size, rflags | MMR_BACKEND_MEMFD);
-		if (ret)
-			ret = mmr_region_create(&r, h->size, rflags);
-	} else {
-		ret = mmr_region_create(&r, h->size, rflags);
-	}
 	if (ret)
 		return ret;
-	page = mmr_region_page_size(r);
-	if (h->size % page) {
-		/* A huge page size larger than the rounding guessed. */
-		mmr_region_destroy(r);
-		r = NULL;
-		h->size = (h->size + page - 1) & ~(page - 1);
-		if (h->size > ((size_t)1 << h->shift))
-			return mmri_err(EINVAL, "mmr_heap_create: %zu byte pages do not fit "
-					"the heap's color layout", page);
-		ret = mmr_region_create(&r, h->size, rflags);
-		if (ret)
-			return ret;
-	}
-	h->region = r;
+	h->size = mmr_region_size(h->region);
 	h->page = mmr_region_page_size(h->region);
-	ret = mmr_region_fd(h->region);
-	h->fd = ret >= 0 ? ret : -1;
 	/* hugetlb regions get their pages at creation: give them back so a
 	 * large heap costs nothing until committed. */
-	if (h->fd >= 0 && h->page > mmri_base_page())
+	if (h->page > mmri_base_page())
 		return mmr_region_discard(h->region, 0, h->size);
 	return 0;
 }
@@ -199,17 +182,6 @@ static int map_views(struct mmr_heap *h)
 	return 0;
 }
 
-static size_t heap_round(size_t size, unsigned flags)
-{
-	size_t page = mmri_base_page();
-
-	if (flags & MMR_HUGE_1GB)
-		page = MMRI_SZ_1G;
-	else if (flags & (MMR_HUGE_2MB | MMR_HUGE))
-		page = MMRI_SZ_2M;
-	return (size + page - 1) & ~(page - 1);
-}
-
 int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags)
 {
 	struct mmr_heap *h;
@@ -232,11 +204,10 @@ int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return mmri_err(ENOMEM, "mmr_heap_create: out of memory");
-	h->size = heap_round(size, flags);
 	h->nviews = nviews;
 	h->flags = flags;
 	pthread_mutex_init(&h->lock, NULL);
-	ret = check_geometry(h->size, nviews, &h->shift);
+	ret = check_geometry(size, nviews, &h->shift);
 	if (ret)
 		goto free_h;
 	h->mask = (((uintptr_t)1 << log2_ceil(nviews)) - 1) << h->shift;
@@ -246,11 +217,11 @@ int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags
 			       "%zu bytes aligned to 2^%u for %u views of %zu bytes: "
 			       "try fewer views or a smaller heap (the largest possible "
 			       "with %u views is 2^%u bytes)", (size_t)nviews << h->shift,
-			       h->shift + log2_ceil(nviews), nviews, h->size, nviews,
+			       h->shift + log2_ceil(nviews), nviews, size, nviews,
 			       va_bits() - 2 - log2_ceil(nviews));
 		goto free_h;
 	}
-	ret = create_region(h, flags);
+	ret = create_region(h, size, flags);
 	if (ret)
 		goto unreserve;
 	ret = map_views(h);
@@ -484,14 +455,9 @@ static int commit_piece(struct mmr_heap *h, size_t off, size_t len)
 	unsigned done;
 	int r;
 
-	if (h->fd >= 0) {
-		r = mmri_fallocate(h->fd, 0, (off_t)off, (off_t)len);
-		if (r && r != -EOPNOTSUPP)
-			return mmri_err(r, "mmr_heap_commit: allocating %zu bytes at %zu "
-					"failed%s", len, off, r == -ENOSPC && h->page >
-					mmri_base_page() ? ": not enough free huge pages "
-					"(see /sys/kernel/mm/hugepages)" : "");
-	}
+	r = mmri_region_commit(h->region, off, len);
+	if (r)
+		return mmri_err_prefix(r, "mmr_heap_commit");
 	r = protect_views(h, off, len, PROT_READ | PROT_WRITE, &done);
 	if (!r && (h->flags & MMR_POPULATE))
 		r = populate_views(h, off, len);

@@ -136,12 +136,8 @@ static void probe_system(struct mmr_probe_report *rep)
 /* Probe everything into @rep; returns false if a shortage spoiled a test. */
 static bool probe_all(struct mmr_probe_report *rep)
 {
+	const struct mmri_backend_ops *ops;
 	bool passing = false;
-
-	static const enum mmr_backend order[] = {
-		MMR_BACKEND_NATIVE, MMR_BACKEND_MEMFD, MMR_BACKEND_POSIX,
-		MMR_BACKEND_SYSV, MMR_BACKEND_MREMAP,
-	};
 
 	memset(rep, 0, sizeof(*rep));
 	probe_system(rep);
@@ -158,9 +154,9 @@ static bool probe_all(struct mmr_probe_report *rep)
 		}
 	}
 	rep->best = MMR_BACKEND_AUTO;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (rep->backend[order[i]].available) {
-			rep->best = order[i];
+	for (size_t i = 0; (ops = mmri_backend_nth(i)); i++) {
+		if ((ops->pages & MMRI_PAGES_BASE) && rep->backend[ops->id].available) {
+			rep->best = ops->id;
 			break;
 		}
 	}
@@ -187,6 +183,9 @@ void mmri_probe_facts(struct mmri_probe_facts *f)
 	for (int b = 1; b < MMR_BACKEND_COUNT; b++)
 		if (cache.backend[b].available || transient(cache.backend[b].error))
 			f->usable |= 1u << b;
+	f->usable_hugetlb = f->usable;
+	if (!cache.native_hugetlb)
+		f->usable_hugetlb &= ~(1u << MMR_BACKEND_NATIVE);
 	f->native_mirror = cache.native_mirror;
 	f->native_populate = cache.native_populate;
 	f->native_hugetlb = cache.native_hugetlb;
