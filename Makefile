@@ -5,6 +5,7 @@
 #   make demo            the main job: mirror memory with every backend here
 #   make check           every test: library (plain + ASan/UBSan) and kernel VM
 #   make check-lib       library tests only     make check-sanitize / check-tsan
+#   make check-32        library tests as 32-bit code
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -49,7 +50,7 @@ STATIC_LIB := $(BUILD)/libmemmirror.a
 SHARED_LIB := $(BUILD)/libmemmirror.so.$(VERSION)
 
 .PHONY: all lib tests examples demo check check-lib check-sanitize check-tsan \
-	check-valgrind tests-static install uninstall clean deps
+	check-valgrind check-32 tests-static install uninstall clean deps
 
 all: lib $(BUILD)/mmr examples
 
@@ -101,7 +102,7 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr demo
 
 # The README's test command: every suite, then one total line.
-CHECK_SUITES := check-lib check-sanitize check-tsan $(if $(wildcard kernel/kernel.mk),kernel-check kernel-checkpatch)
+CHECK_SUITES := check-lib check-sanitize check-tsan check-32 $(if $(wildcard kernel/kernel.mk),kernel-check kernel-checkpatch)
 check:
 	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 
@@ -120,6 +121,22 @@ check-tsan:
 check-valgrind: tests
 	MMR_TEST_QUICK=1 MMR_TEST_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite" \
 		sh tests/run.sh $(BUILD)/tests
+
+# The library suite as 32-bit code (gcc -m32, Debian's gcc-multilib), on
+# x86-64 machines whose kernel runs i386 programs (CONFIG_IA32_EMULATION);
+# elsewhere it is built only, and the suite says why it skipped.
+check-32:
+	@if [ "$$(uname -m)" != x86_64 ]; then \
+		echo "SKIP check-32: needs an x86-64 machine (gcc -m32)"; \
+		echo "0 passed, 0 failed, 1 skipped"; exit 0; fi; \
+	$(MAKE) BUILD=build/m32 EXTRA_CFLAGS="-m32" EXTRA_LDFLAGS="-m32" tests || exit 1; \
+	if MMR_TEST_ONLY=- build/m32/tests/heap_runs >/dev/null 2>&1; then \
+		sh tests/run.sh build/m32/tests; \
+	else \
+		echo "SKIP check-32: this kernel cannot run i386 programs (no" \
+			"CONFIG_IA32_EMULATION, or ia32_emulation=0): built, not run"; \
+		echo "0 passed, 0 failed, 1 skipped"; \
+	fi
 
 # Static test binaries for the kernel VM (kernel/kernel.mk picks them up).
 tests-static:
@@ -151,7 +168,7 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/examples $(BUILD)/mmr \
-		$(BUILD)/libmemmirror.* build/asan build/tsan build/static build/tests-static
+		$(BUILD)/libmemmirror.* build/asan build/tsan build/m32 build/static build/tests-static
 
 # Feature fragments (ring, heap, peers, kernel) add their own targets.
 -include $(sort $(wildcard mk/*.mk))

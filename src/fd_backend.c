@@ -15,7 +15,7 @@
 
 unsigned mmri_hugetlb_flag_bits(size_t page_size)
 {
-	return (unsigned)__builtin_ctzl(page_size) << 26;	/* MAP_HUGE_SHIFT */
+	return (unsigned)__builtin_ctzll(page_size) << 26;	/* MAP_HUGE_SHIFT */
 }
 
 void *mmri_fd_map(struct mmr_region *r, size_t off, size_t len, void *addr,

@@ -15,15 +15,15 @@
  * past the end faults instead of reaching a neighbour.
  *
  * Commit state: every view is mapped PROT_NONE over the whole heap at
- * creation. Commit allocates the pages in the object (fallocate, as ZGC
- * does: a shortage is reported now, not as SIGBUS later) and makes the
- * range read-write in every view. Uncommit makes it PROT_NONE first (a
+ * creation. Commit allocates the pages in the object through the region
+ * (fallocate, as ZGC does: a shortage is reported now, not as SIGBUS
+ * later) and makes the range read-write in every view. Uncommit makes it PROT_NONE first (a
  * stray access faults instead of allocating a fresh zero page again) and
  * then punches a hole (mmr_region_discard). Adjacent ranges of equal
  * protection merge into one VMA, so the mapping count grows with the
  * number of committed runs, not with the number of calls. Committed ranges
- * are kept in a sorted interval list so that overlapping commits neither
- * lose data nor count bytes twice.
+ * are kept in a sorted interval list (heap_runs.c) so that overlapping
+ * commits neither lose data nor count bytes twice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,14 +32,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bits.h"
+#include "heap_runs.h"
 #include "internal.h"
 
-/* Views at least 1 GiB apart: slots aligned for any huge page size. */
-#define MMRI_HEAP_MIN_SHIFT 30
-
-struct mmri_range {
-	size_t start, end;
-};
+/* Views at least 1 GiB apart: slots aligned for any huge page size. A
+ * 32-bit address space has no room for that: 4 MiB (2 MiB and 4 MiB huge
+ * pages) there. */
+#define MMRI_HEAP_MIN_SHIFT (sizeof(void *) >= 8 ? 30u : 22u)
 
 struct mmr_heap {
 	mmr_region *region;
@@ -50,24 +50,19 @@ struct mmr_heap {
 	unsigned shift;
 	unsigned nviews;
 	unsigned flags;
-	pthread_mutex_t lock;	/* protects the fields below */
-	struct mmri_range *runs; /* committed runs, sorted, never adjacent */
-	size_t nruns, cap;
-	size_t committed;
+	unsigned cbits;		/* color bits: log2_ceil(nviews) */
+	pthread_mutex_t lock;	/* protects runs */
+	struct mmri_runs runs;	/* what is committed */
 };
 
-static unsigned log2_ceil(size_t x)
-{
-	return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzl(x - 1);
-}
-
 /* Bits of user address space: where the stack lives tells it (47 on
- * x86-64 with 4-level tables or without a high mmap hint, 48 on arm64). */
+ * x86-64 with 4-level tables or without a high mmap hint, 48 on arm64, 32
+ * for 32-bit code on a 64-bit kernel). */
 static unsigned va_bits(void)
 {
 	int local;
 
-	return 64 - (unsigned)__builtin_clzl((uintptr_t)&local);
+	return mmri_bit_width((uintptr_t)&local);
 }
 
 static char *view_base(const struct mmr_heap *h, unsigned v)
@@ -78,10 +73,10 @@ static char *view_base(const struct mmr_heap *h, unsigned v)
 /* Is @len past the largest heap @nviews colors allow? Needs an aligned
  * block of 2^(shift + cbits) below the stack and libraries, which sit in
  * the top quarter of the address space: the block must fit in 2^(va-2). */
-static int check_geometry(size_t size, unsigned nviews, unsigned *shift)
+static int check_geometry(size_t size, unsigned nviews, unsigned cbits, unsigned *shift)
 {
-	unsigned cbits = log2_ceil(nviews), va = va_bits();
-	unsigned s = log2_ceil(size);
+	unsigned va = va_bits();
+	unsigned s = mmri_log2_ceil(size);
 	unsigned max_shift = va - 2 - cbits;
 
 	if (s < MMRI_HEAP_MIN_SHIFT)
@@ -207,18 +202,19 @@ int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags
 	h->nviews = nviews;
 	h->flags = flags;
 	pthread_mutex_init(&h->lock, NULL);
-	ret = check_geometry(size, nviews, &h->shift);
+	h->cbits = mmri_log2_ceil(nviews);
+	ret = check_geometry(size, nviews, h->cbits, &h->shift);
 	if (ret)
 		goto free_h;
-	h->mask = (((uintptr_t)1 << log2_ceil(nviews)) - 1) << h->shift;
-	h->span = reserve_span((size_t)nviews << h->shift, h->shift + log2_ceil(nviews));
+	h->mask = (((uintptr_t)1 << h->cbits) - 1) << h->shift;
+	h->span = reserve_span((size_t)nviews << h->shift, h->shift + h->cbits);
 	if (IS_ERR(h->span)) {
 		ret = mmri_err((int)PTR_ERR(h->span), "mmr_heap_create: no free range of "
 			       "%zu bytes aligned to 2^%u for %u views of %zu bytes: "
 			       "try fewer views or a smaller heap (the largest possible "
 			       "with %u views is 2^%u bytes)", (size_t)nviews << h->shift,
-			       h->shift + log2_ceil(nviews), nviews, size, nviews,
-			       va_bits() - 2 - log2_ceil(nviews));
+			       h->shift + h->cbits, nviews, size, nviews,
+			       va_bits() - 2 - h->cbits);
 		goto free_h;
 	}
 	ret = create_region(h, size, flags);
@@ -251,7 +247,7 @@ void mmr_heap_destroy(mmr_heap *h)
 	unmap_views(h, h->nviews);
 	mmr_region_destroy(h->region);
 	pthread_mutex_destroy(&h->lock);
-	free(h->runs);
+	mmri_runs_free(&h->runs);
 	free(h);
 }
 
@@ -323,106 +319,6 @@ size_t mmr_heap_page_size(const mmr_heap *h)
 mmr_region *mmr_heap_region(const mmr_heap *h)
 {
 	return h ? h->region : NULL;
-}
-
-/* ---- committed runs ---- */
-
-/* Room for one more run, asked before any system call so that recording
- * the result afterwards cannot fail. */
-static int runs_reserve(struct mmr_heap *h)
-{
-	struct mmri_range *n;
-	size_t cap;
-
-	if (h->nruns + 1 <= h->cap)
-		return 0;
-	cap = h->cap ? 2 * h->cap : 8;
-	n = realloc(h->runs, cap * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	h->runs = n;
-	h->cap = cap;
-	return 0;
-}
-
-/* Mark [s, e) committed (it lies in a gap): insert and merge neighbours. */
-static void runs_add(struct mmr_heap *h, size_t s, size_t e)
-{
-	size_t i = 0;
-
-	while (i < h->nruns && h->runs[i].end < s)
-		i++;
-	h->committed += e - s;
-	if (i < h->nruns && h->runs[i].end == s) {
-		h->runs[i].end = e;
-		if (i + 1 < h->nruns && h->runs[i + 1].start == e) {
-			h->runs[i].end = h->runs[i + 1].end;
-			memmove(&h->runs[i + 1], &h->runs[i + 2],
-				(h->nruns - i - 2) * sizeof(*h->runs));
-			h->nruns--;
-		}
-		return;
-	}
-	if (i < h->nruns && h->runs[i].start == e) {
-		h->runs[i].start = s;
-		return;
-	}
-	memmove(&h->runs[i + 1], &h->runs[i], (h->nruns - i) * sizeof(*h->runs));
-	h->runs[i] = (struct mmri_range){ s, e };
-	h->nruns++;
-}
-
-/* Mark [s, e) uncommitted (it lies inside one run): trim or split it. */
-static void runs_remove(struct mmr_heap *h, size_t s, size_t e)
-{
-	size_t i = 0;
-
-	while (h->runs[i].end < e)
-		i++;
-	h->committed -= e - s;
-	if (h->runs[i].start == s && h->runs[i].end == e) {
-		memmove(&h->runs[i], &h->runs[i + 1], (h->nruns - i - 1) * sizeof(*h->runs));
-		h->nruns--;
-	} else if (h->runs[i].start == s) {
-		h->runs[i].start = e;
-	} else if (h->runs[i].end == e) {
-		h->runs[i].end = s;
-	} else {
-		memmove(&h->runs[i + 2], &h->runs[i + 1],
-			(h->nruns - i - 1) * sizeof(*h->runs));
-		h->runs[i + 1] = (struct mmri_range){ e, h->runs[i].end };
-		h->runs[i].end = s;
-		h->nruns++;
-	}
-}
-
-/*
- * The first committed (@want 1) or uncommitted (@want 0) piece of [*s, e):
- * returns 1 with [*s, *pe) set, or 0 if there is none.
- */
-static int next_piece(const struct mmr_heap *h, size_t *s, size_t e, size_t *pe, int want)
-{
-	size_t a = *s;
-
-	for (size_t i = 0; i <= h->nruns && a < e; i++) {
-		size_t rs = i < h->nruns ? h->runs[i].start : SIZE_MAX;
-		size_t re = i < h->nruns ? h->runs[i].end : SIZE_MAX;
-
-		if (re <= a)
-			continue;
-		if (!want && a < rs) {		/* gap before run i */
-			*s = a;
-			*pe = rs < e ? rs : e;
-			return 1;
-		}
-		if (want && rs < e) {
-			*s = rs > a ? rs : a;
-			*pe = re < e ? re : e;
-			return 1;
-		}
-		a = re;
-	}
-	return 0;
 }
 
 /* ---- commit / uncommit ---- */
@@ -510,8 +406,8 @@ int mmr_heap_commit(mmr_heap *h, size_t off, size_t len)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&h->lock);
-	while (next_piece(h, &s, e, &pe, 0)) {
-		ret = runs_reserve(h);
+	while (mmri_runs_next(&h->runs, &s, e, &pe, false)) {
+		ret = mmri_runs_reserve(&h->runs);
 		if (ret) {
 			mmri_err(ENOMEM, "mmr_heap_commit: out of memory");
 			break;
@@ -519,7 +415,7 @@ int mmr_heap_commit(mmr_heap *h, size_t off, size_t len)
 		ret = commit_piece(h, s, pe - s);
 		if (ret)
 			break;
-		runs_add(h, s, pe);
+		mmri_runs_add(&h->runs, s, pe);
 		s = pe;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -534,8 +430,8 @@ int mmr_heap_uncommit(mmr_heap *h, size_t off, size_t len)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&h->lock);
-	while (next_piece(h, &s, e, &pe, 1)) {
-		ret = runs_reserve(h);
+	while (mmri_runs_next(&h->runs, &s, e, &pe, true)) {
+		ret = mmri_runs_reserve(&h->runs);
 		if (ret) {
 			mmri_err(ENOMEM, "mmr_heap_uncommit: out of memory");
 			break;
@@ -543,7 +439,7 @@ int mmr_heap_uncommit(mmr_heap *h, size_t off, size_t len)
 		ret = uncommit_piece(h, s, pe - s);
 		if (ret)
 			break;
-		runs_remove(h, s, pe);
+		mmri_runs_remove(&h->runs, s, pe);
 		s = pe;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -557,7 +453,7 @@ size_t mmr_heap_committed(const mmr_heap *h)
 	if (!h)
 		return 0;
 	pthread_mutex_lock((pthread_mutex_t *)&h->lock);
-	c = h->committed;
+	c = h->runs.total;
 	pthread_mutex_unlock((pthread_mutex_t *)&h->lock);
 	return c;
 }

@@ -45,8 +45,9 @@
 
 #define MMRI_SZ_2M (2UL << 20)
 #define MMRI_SZ_1G (1UL << 30)
-/* Larger than any address space Linux gives a process (57-bit VA). */
-#define MMRI_MAX_SIZE (1UL << 56)
+/* Larger than any address space Linux gives a process (57-bit VA), and
+ * in 32-bit code half of it. */
+#define MMRI_MAX_SIZE ((size_t)1 << (sizeof(size_t) >= 8 ? 56 : 31))
 
 struct mmri_view {
 	void *addr;

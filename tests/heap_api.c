@@ -10,6 +10,8 @@
 #include "internal.h"	/* mmri_region_create() */
 
 #define MiB (1UL << 20)
+/* 2^b64 bytes in 64-bit code, 2^b32 in 32-bit code (make check-32). */
+#define BIG(b64, b32) ((size_t)1 << (sizeof(size_t) >= 8 ? (b64) : (b32)))
 
 /* Bytes of memory the heap's memfd holds now. */
 static long backing_bytes(mmr_heap *h)
@@ -225,7 +227,7 @@ static int commit_pattern(void)
 static int large_reservation_is_free(void)
 {
 	mmr_heap *h;
-	size_t size = 1UL << 40;	/* 1 TiB x 4 views of address space */
+	size_t size = BIG(40, 26);	/* 1 TiB x 4 views of address space */
 	int ret;
 
 #if defined(__SANITIZE_THREAD__)
@@ -260,9 +262,9 @@ static int bad_input(void)
 	CHECK_EQ(mmr_heap_create(&h, SIZE_MAX, 2, 0), -EINVAL);
 	CHECK_EQ(mmr_heap_create(&h, MiB, 2, 0x80000000u), -EINVAL);
 	/* 2^44 with 16 views: 48 address bits. The message names the limit. */
-	CHECK_EQ(mmr_heap_create(&h, 1UL << 44, 16, 0), -EINVAL);
+	CHECK_EQ(mmr_heap_create(&h, BIG(44, 28), 16, 0), -EINVAL);
 	CHECK(strstr(mmr_last_error(), "largest heap with 16 views"));
-	CHECK_EQ(mmr_heap_create(&h, 1UL << 46, 2, 0), -EINVAL);
+	CHECK_EQ(mmr_heap_create(&h, BIG(46, 30), 2, 0), -EINVAL);
 	CHECK_EQ(t_count_fds(), fds);
 	CHECK_EQ(t_count_maps(), maps);
 
