@@ -22,6 +22,8 @@ static const struct mmri_backend_ops *const registry[] = {
 #define NBACKENDS (sizeof(registry) / sizeof(registry[0]))
 _Static_assert(NBACKENDS == MMR_BACKEND_COUNT - 1,
 	       "every enum mmr_backend value has one line in the registry");
+_Static_assert(MMR_BACKEND_COUNT <= MMR_BACKEND_SLOTS,
+	       "struct mmr_probe_report has a slot for every backend");
 
 const struct mmri_backend_ops *mmri_backend_nth(size_t i)
 {

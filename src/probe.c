@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,7 @@ static bool probe_all(struct mmr_probe_report *rep)
 	bool passing = false;
 
 	memset(rep, 0, sizeof(*rep));
+	rep->backend_count = MMR_BACKEND_COUNT;
 	probe_system(rep);
 	probe_pools(rep);
 	probe_native(rep, &passing);
@@ -194,17 +196,39 @@ void mmri_probe_facts(struct mmri_probe_facts *f)
 	pthread_mutex_unlock(&probe_lock);
 }
 
-int mmr_probe(struct mmr_probe_report *rep)
+/* The report as this library lays it out; callers built against an older
+ * header pass a shorter prefix of it. */
+static int probe_into(const char *fn, void *rep, size_t size)
 {
+	size_t n = size < sizeof(cache) ? size : sizeof(cache);
+
 	if (!rep)
-		return mmri_err(EINVAL, "mmr_probe: report is NULL");
+		return mmri_err(EINVAL, "%s: report is NULL", fn);
+	if (size < offsetof(struct mmr_probe_report, best))
+		return mmri_err(EINVAL, "%s: a report of %zu bytes is too small", fn, size);
 	mmri_fsize_limit_forget();
 	pthread_mutex_lock(&probe_lock);
 	refresh_locked();
 	probe_pools(&cache);
-	*rep = cache;
+	memcpy(rep, &cache, n);
 	pthread_mutex_unlock(&probe_lock);
-	return 0;
+	if (size > n)
+		memset((char *)rep + n, 0, size - n);
+	return (int)n;
+}
+
+int mmr_probe(struct mmr_probe_report *rep)
+{
+	/* The 0.1 layout, for good: a later release that appends fields
+	 * keeps this copying only the fields of 0.1. */
+	int ret = probe_into("mmr_probe", rep, sizeof(*rep));
+
+	return ret < 0 ? ret : 0;
+}
+
+int mmr_probe_size(struct mmr_probe_report *rep, size_t size)
+{
+	return probe_into("mmr_probe_size", rep, size);
 }
 
 void mmr_probe_reset(void)

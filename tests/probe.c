@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* mmr_probe: what it reports matches the system, and it can be redone. */
 #include <mntent.h>
+#include <stddef.h>
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 
@@ -164,5 +165,51 @@ static int hugetlbfs_path_with_space(void)
 	return T_PASS;
 }
 
+/* The report's layout does not depend on how many backends there are, and
+ * mmr_probe_size() serves callers built with a longer or shorter struct. */
+static int report_extensible(void)
+{
+	struct {
+		struct mmr_probe_report rep;
+		unsigned char future[64];	/* fields of a later version */
+	} big;
+	struct mmr_probe_report rep;
+	size_t part = offsetof(struct mmr_probe_report, kernel);
+
+	_Static_assert(sizeof(rep.backend) / sizeof(rep.backend[0]) == MMR_BACKEND_SLOTS,
+		       "the backend array has a fixed number of slots");
+	memset(&big, 0xa5, sizeof(big));
+	CHECK_EQ(mmr_probe_size(&big.rep, sizeof(big)), sizeof(big.rep));
+	for (size_t i = 0; i < sizeof(big.future); i++)
+		CHECK_EQ(big.future[i], 0);		/* unknown to this library: zeroed */
+	CHECK_EQ(big.rep.backend_count, MMR_BACKEND_COUNT);
+	CHECK_EQ(mmr_probe(&rep), 0);
+	CHECK_EQ(rep.best, big.rep.best);
+	CHECK(!strcmp(rep.kernel, big.rep.kernel));
+	/* An older, shorter struct: only its bytes are written. */
+	memset(&big, 0xa5, sizeof(big));
+	CHECK_EQ(mmr_probe_size(&big.rep, part), part);
+	CHECK_EQ((unsigned char)big.rep.kernel[0], 0xa5);
+	CHECK_EQ(big.rep.best, rep.best);
+	CHECK_EQ(mmr_probe_size(&big.rep, 4), -EINVAL);
+	CHECK_EQ(mmr_probe_size(NULL, sizeof(rep)), -EINVAL);
+	return T_PASS;
+}
+
+/* mmr_version() is the library's version, which this build's header names. */
+static int version(void)
+{
+	unsigned a, b, c;
+	char tail;
+
+	CHECK(mmr_version());
+	CHECK(!strcmp(mmr_version(), MMR_VERSION_STRING));
+	CHECK_EQ(sscanf(mmr_version(), "%u.%u.%u%c", &a, &b, &c, &tail), 3);
+	CHECK_EQ(a, MMR_VERSION_MAJOR);
+	CHECK_EQ(b, MMR_VERSION_MINOR);
+	CHECK_EQ(c, MMR_VERSION_PATCH);
+	return T_PASS;
+}
+
 T_MAIN(T(report), T(pool_is_live), T(shortage_not_cached), T(posix_needs_tmpfs),
-       T(hugetlbfs_path_with_space))
+       T(hugetlbfs_path_with_space), T(report_extensible), T(version))
