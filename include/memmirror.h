@@ -183,7 +183,7 @@ typedef struct mmr_ring mmr_ring;
 
 /* min_size is rounded up to the page (or huge page) size. flags: the
  * create flags of mmr_region_create() (backend, MMR_HUGE*, MMR_POPULATE);
- * with no backend named, memfd is preferred so the ring has an fd. */
+ * with no backend named, $MMR_BACKEND or AUTO's order, fd backends first. */
 int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags);
 /* Attach the ring behind @fd (from mmr_ring_fd() of another process); the
  * fd is duplicated. flags: 0 or MMR_POPULATE. -EINVAL if @fd holds no ring
@@ -249,8 +249,8 @@ typedef struct mmr_heap mmr_heap;
 #define MMR_HEAP_MAX_VIEWS	16
 
 /* Create a heap of @size bytes (rounded up to the page size) and @nviews
- * views. @flags: a backend (default memfd), MMR_HUGE*, MMR_THP,
- * MMR_POPULATE (commit prefaults every view). */
+ * views. @flags: a backend (default: $MMR_BACKEND, else AUTO), MMR_HUGE*,
+ * MMR_THP, MMR_POPULATE (commit prefaults every view). */
 int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags);
 /* Unmap every view and free the memory. NULL is fine. */
 void mmr_heap_destroy(mmr_heap *h);

@@ -10,6 +10,10 @@
 
 #include "backend.h"
 
+/* Each defined by its backend_*.c; only the registry names them. */
+extern const struct mmri_backend_ops mmri_native_ops, mmri_memfd_ops,
+	mmri_hugetlbfs_ops, mmri_posix_ops, mmri_sysv_ops, mmri_mremap_ops;
+
 static const struct mmri_backend_ops *const registry[] = {
 	&mmri_native_ops,	/* the kernel's own mirror, when patched */
 	&mmri_memfd_ops,	/* an fd, huge pages, growable */

@@ -2,7 +2,7 @@
 /*
  * The backend interface, and the registry of backends (src/backend.c).
  * A new backend is one file, backend_<name>.c, exporting only its ops
- * table, plus one line in the registry (and its enum mmr_backend value).
+ * table, plus its line in the registry (and its enum mmr_backend value).
  */
 #ifndef MMR_BACKEND_H
 #define MMR_BACKEND_H
@@ -44,10 +44,6 @@ struct mmri_backend_ops {
 	/* Free the object; views are already unmapped. */
 	void (*destroy)(struct mmr_region *r);
 };
-
-/* One per backend_*.c; only the registry names them. */
-extern const struct mmri_backend_ops mmri_memfd_ops, mmri_mremap_ops,
-	mmri_sysv_ops, mmri_posix_ops, mmri_hugetlbfs_ops, mmri_native_ops;
 
 /* The backend @b, or NULL for MMR_BACKEND_AUTO and unknown values. */
 const struct mmri_backend_ops *mmri_backend_ops(enum mmr_backend b);
