@@ -17,9 +17,10 @@
  * Commit state: every view is mapped PROT_NONE over the whole heap at
  * creation. Commit allocates the pages in the object through the region
  * (fallocate, as ZGC does: a shortage is reported now, not as SIGBUS
- * later) and makes the range read-write in every view. Uncommit makes it PROT_NONE first (a
- * stray access faults instead of allocating a fresh zero page again) and
- * then punches a hole (mmr_region_discard). Adjacent ranges of equal
+ * later) and makes the range read-write in every view. Uncommit makes it
+ * PROT_NONE first (a stray access faults instead of allocating a fresh
+ * zero page again) and then gives the pages back through the region
+ * (mmr_region_discard: a hole punched, or MADV_REMOVE). Adjacent ranges of equal
  * protection merge into one VMA, so the mapping count grows with the
  * number of committed runs, not with the number of calls. Committed ranges
  * are kept in a sorted interval list (heap_runs.c) so that overlapping

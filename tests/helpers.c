@@ -141,7 +141,7 @@ int t_recv_fd(int sock)
  * and unmount without touching the system; 0, or -1 with a reason in t_msg. */
 int t_private_mounts(void)
 {
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+	if (unshare(CLONE_NEWNS) || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL)) {
 		snprintf(t_msg, sizeof(t_msg), "needs a mount namespace of its own "
 			 "(root, CAP_SYS_ADMIN): %s", strerror(errno));
 		return -1;

@@ -118,7 +118,7 @@ static int posix_needs_tmpfs(void)
 		rmdir(dir);
 		SKIP("%s is a tmpfs: no disk directory to put on /dev/shm", dir);
 	}
-	CHECK_EQ(mount(dir, "/dev/shm", NULL, MS_BIND, NULL), 0);
+	CHECK_EQ(mount(dir, "/dev/shm", "none", MS_BIND, NULL), 0);
 	mmr_probe_reset();
 	CHECK_EQ(mmr_probe(&rep), 0);
 	ret = mmr_region_create(&r, t_page(), MMR_BACKEND_POSIX);
