@@ -28,10 +28,13 @@
 extern "C" {
 #endif
 
-#define MMR_VERSION_MAJOR 0
-#define MMR_VERSION_MINOR 1
-#define MMR_VERSION_PATCH 0
-#define MMR_VERSION_STRING "0.1.0"
+/* MMR_VERSION_MAJOR, _MINOR, _PATCH and MMR_VERSION_STRING: the version of
+ * this header, generated from the source tree's file VERSION. */
+#include "memmirror_version.h"
+
+/* The version of the library running, "MAJOR.MINOR.PATCH" (may be newer
+ * than MMR_VERSION_STRING, the header's). */
+const char *mmr_version(void);
 
 /* Compiler barrier: use between a store through one view and a load of the
  * same bytes through another view in the same thread. */
@@ -46,7 +49,7 @@ enum mmr_backend {
 	MMR_BACKEND_POSIX,	/* shm_open + shm_unlink */
 	MMR_BACKEND_HUGETLBFS,	/* unlinked file on a mounted hugetlbfs */
 	MMR_BACKEND_NATIVE,	/* the kernel's mremap(MREMAP_MIRROR) */
-	MMR_BACKEND_COUNT
+	MMR_BACKEND_COUNT	/* of this header; a newer library may have more */
 };
 
 /* Flags for mmr_region_create(), mmr_view(), mmr_mirror() and friends. The
@@ -125,8 +128,19 @@ struct mmr_backend_status {
 	char why[200];		/* why not, and how to fix it */
 };
 
+/* Room for every backend a create flag word can name (MMR_BACKEND_MASK):
+ * a new backend never changes the report's layout. */
+#define MMR_BACKEND_SLOTS 16
+
+/*
+ * Extensible: later versions only append fields. mmr_probe() fills this
+ * layout; mmr_probe_size() fills as much of a caller's struct as both the
+ * caller and the library know, and says how much that is.
+ */
 struct mmr_probe_report {
-	struct mmr_backend_status backend[MMR_BACKEND_COUNT];
+	struct mmr_backend_status backend[MMR_BACKEND_SLOTS];
+	unsigned backend_count;		/* entries the library filled: its
+					 * MMR_BACKEND_COUNT */
 	enum mmr_backend best;		/* what MMR_BACKEND_AUTO picks */
 	int native_mirror;		/* kernel has MREMAP_MIRROR */
 	int native_populate;		/* kernel has MREMAP_POPULATE */
@@ -143,6 +157,9 @@ struct mmr_probe_report {
 /* Fill *rep. Probed once per process and cached (thread-safe); huge page
  * pool counters are re-read on every call. */
 int mmr_probe(struct mmr_probe_report *rep);
+/* Fill the first @size bytes of *rep (pass sizeof(*rep)); bytes past what
+ * this library knows are zeroed. Returns the bytes filled, or -EINVAL. */
+int mmr_probe_size(struct mmr_probe_report *rep, size_t size);
 /* Forget the cached probe: the next mmr_probe() tests everything again. */
 void mmr_probe_reset(void);
 
@@ -166,7 +183,7 @@ typedef struct mmr_ring mmr_ring;
 
 /* min_size is rounded up to the page (or huge page) size. flags: the
  * create flags of mmr_region_create() (backend, MMR_HUGE*, MMR_POPULATE);
- * with no backend named, memfd is preferred so the ring has an fd. */
+ * with no backend named, $MMR_BACKEND or AUTO's order, fd backends first. */
 int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags);
 /* Attach the ring behind @fd (from mmr_ring_fd() of another process); the
  * fd is duplicated. flags: 0 or MMR_POPULATE. -EINVAL if @fd holds no ring
@@ -232,8 +249,8 @@ typedef struct mmr_heap mmr_heap;
 #define MMR_HEAP_MAX_VIEWS	16
 
 /* Create a heap of @size bytes (rounded up to the page size) and @nviews
- * views. @flags: a backend (default memfd), MMR_HUGE*, MMR_THP,
- * MMR_POPULATE (commit prefaults every view). */
+ * views. @flags: a backend (default: $MMR_BACKEND, else AUTO), MMR_HUGE*,
+ * MMR_THP, MMR_POPULATE (commit prefaults every view). */
 int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags);
 /* Unmap every view and free the memory. NULL is fine. */
 void mmr_heap_destroy(mmr_heap *h);

@@ -72,10 +72,13 @@ static int hugetlbfs_create(struct mmr_region *r)
 const struct mmri_backend_ops mmri_hugetlbfs_ops = {
 	.id = MMR_BACKEND_HUGETLBFS,
 	.name = "hugetlbfs",
+	.pages = MMRI_PAGES_HUGETLB,
+	.has_fd = true,
 	.probe = hugetlbfs_probe,
 	.create = hugetlbfs_create,
 	.map = mmri_fd_map,
 	.resize = mmri_fd_resize,
+	.commit = mmri_fd_commit,
 	.discard = mmri_fd_discard,
 	.destroy = mmri_fd_destroy,
 };

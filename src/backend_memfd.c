@@ -25,27 +25,6 @@ static void memfd_probe(struct mmr_backend_status *st,
 	st->available = 1;
 }
 
-/* Shared with the native backend, whose object is a memfd too. */
-int mmri_memfd_open(struct mmr_region *r, const char *name)
-{
-	unsigned flags = MFD_CLOEXEC;
-	int fd;
-
-	if (r->hugetlb)
-		flags |= MFD_HUGETLB | mmri_hugetlb_flag_bits(r->page_size);
-	fd = mmri_memfd_create(name, flags);
-	if (fd < 0) {
-		if (r->hugetlb && (fd == -EINVAL || fd == -ENOENT || fd == -ENODEV))
-			return mmri_err(fd, "memfd_create(MFD_HUGETLB) with %zu KiB pages "
-					"failed: the kernel lacks that huge page size or "
-					"hugetlb memfd (4.14+)", r->page_size >> 10);
-		return mmri_err(fd, "memfd_create failed%s", fd == -EMFILE ?
-				": too many open files, raise ulimit -n" :
-				fd == -ENFILE ? ": the system file table is full" : "");
-	}
-	return mmri_fd_adopt(r, fd);
-}
-
 static int memfd_create_region(struct mmr_region *r)
 {
 	return mmri_memfd_open(r, "memmirror");
@@ -54,10 +33,13 @@ static int memfd_create_region(struct mmr_region *r)
 const struct mmri_backend_ops mmri_memfd_ops = {
 	.id = MMR_BACKEND_MEMFD,
 	.name = "memfd",
+	.pages = MMRI_PAGES_BASE | MMRI_PAGES_HUGETLB,
+	.has_fd = true,
 	.probe = memfd_probe,
 	.create = memfd_create_region,
 	.map = mmri_fd_map,
 	.resize = mmri_fd_resize,
+	.commit = mmri_fd_commit,
 	.discard = mmri_fd_discard,
 	.destroy = mmri_fd_destroy,
 };

@@ -40,37 +40,6 @@ static void mremap_probe(struct mmr_backend_status *st,
 	mmri_munmap((void *)a, page);
 }
 
-/* Shared with SysV: a view is a mirror of part of the master mapping. */
-void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,
-		      int prot, bool fixed, bool *populate)
-{
-	void *p;
-	int ret;
-
-	(void)populate;
-	p = mmri_mremap((char *)r->master + off, 0, len,
-			MREMAP_MAYMOVE | (fixed ? MREMAP_FIXED : 0), addr);
-	if (IS_ERR(p)) {
-		mmri_err((int)PTR_ERR(p), "mremap(old_size=0) of %zu bytes at offset %zu "
-			 "failed: %s", len, off, mmri_map_hint((int)-PTR_ERR(p)));
-		return p;
-	}
-	ret = mmri_view_protect(p, len, prot, PROT_READ | PROT_WRITE);
-	if (ret)
-		return ERR_PTR(ret);
-	return p;
-}
-
-int mmri_master_discard(struct mmr_region *r, size_t off, size_t len)
-{
-	int ret = mmri_madvise((char *)r->master + off, len, MADV_REMOVE);
-
-	if (ret)
-		return mmri_err(ret, "MADV_REMOVE of %zu bytes at %zu "
-				"failed", len, off);
-	return 0;
-}
-
 static int mremap_create(struct mmr_region *r)
 {
 	void *p;
@@ -114,10 +83,13 @@ static void mremap_destroy(struct mmr_region *r)
 const struct mmri_backend_ops mmri_mremap_ops = {
 	.id = MMR_BACKEND_MREMAP,
 	.name = "mremap",
+	.pages = MMRI_PAGES_BASE,
+	.has_fd = false,
 	.probe = mremap_probe,
 	.create = mremap_create,
 	.map = mmri_master_map,
 	.resize = mremap_resize,
+	.commit = mmri_master_commit,
 	.discard = mmri_master_discard,
 	.destroy = mremap_destroy,
 };

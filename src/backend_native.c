@@ -26,15 +26,16 @@ static void native_probe(struct mmr_backend_status *st,
 
 static int native_create(struct mmr_region *r)
 {
-	const struct mmr_probe_report *rep = mmri_probe_cached();
+	struct mmri_probe_facts pf;
 	void *p;
 	int ret;
 
-	if (!rep->native_mirror)
+	mmri_probe_facts(&pf);
+	if (!pf.native_mirror)
 		return mmri_err(EOPNOTSUPP, "MREMAP_MIRROR is not supported by this kernel "
 				"(%s): use another backend, or boot a kernel with the "
-				"memmirror patches", rep->kernel);
-	if (r->hugetlb && !rep->native_hugetlb)
+				"memmirror patches", pf.kernel);
+	if (r->hugetlb && !pf.native_hugetlb)
 		return mmri_err(EOPNOTSUPP, "this kernel's MREMAP_MIRROR does not handle "
 				"hugetlb mappings: use the memfd backend for huge pages");
 	ret = mmri_memfd_open(r, "memmirror-native");
@@ -55,11 +56,15 @@ static void *native_map(struct mmr_region *r, size_t off, size_t len, void *addr
 			int prot, bool fixed, bool *populate)
 {
 	int flags = MREMAP_MIRROR | MREMAP_MAYMOVE | (fixed ? MREMAP_FIXED : 0);
+	struct mmri_probe_facts pf;
 	void *p;
 	int ret;
 
-	if (*populate && mmri_probe_cached()->native_populate)
-		flags |= MREMAP_POPULATE;
+	if (*populate) {
+		mmri_probe_facts(&pf);
+		if (pf.native_populate)
+			flags |= MREMAP_POPULATE;
+	}
 	p = mmri_mremap((char *)r->master + off, len, len, flags, addr);
 	if (IS_ERR(p)) {
 		mmri_err((int)PTR_ERR(p), "mremap(MREMAP_MIRROR) of %zu bytes at offset %zu "
@@ -105,10 +110,13 @@ static void native_destroy(struct mmr_region *r)
 const struct mmri_backend_ops mmri_native_ops = {
 	.id = MMR_BACKEND_NATIVE,
 	.name = "native",
+	.pages = MMRI_PAGES_BASE | MMRI_PAGES_HUGETLB,
+	.has_fd = true,
 	.probe = native_probe,
 	.create = native_create,
 	.map = native_map,
 	.resize = native_resize,
+	.commit = mmri_fd_commit,
 	.discard = mmri_fd_discard,
 	.destroy = native_destroy,
 };

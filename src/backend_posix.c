@@ -9,6 +9,28 @@
 
 #include "internal.h"
 
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+/*
+ * A /dev/shm that is not a tmpfs puts the "shared memory" on disk, and the
+ * library's own *_open_fd() would then refuse its fds: refuse it here.
+ * Returns 0 or -EOPNOTSUPP (or the fstatfs error); closes nothing.
+ */
+static int check_tmpfs(int fd)
+{
+	struct statfs sfs;
+	int ret = mmri_fstatfs(fd, &sfs);
+
+	if (ret)
+		return ret;
+	return (unsigned long)sfs.f_type == TMPFS_MAGIC ? 0 : -EOPNOTSUPP;
+}
+
+#define NOT_TMPFS "/dev/shm is not a tmpfs (the objects would be files on disk): " \
+	"mount -t tmpfs tmpfs /dev/shm"
+
 static int open_unlinked(char *name, size_t len)
 {
 	static atomic_uint counter;
@@ -39,14 +61,20 @@ static void posix_probe(struct mmr_backend_status *st,
 			 "is a tmpfs mounted on /dev/shm and writable?", -fd);
 		return;
 	}
+	st->error = -check_tmpfs(fd);
 	mmri_close(fd);
+	if (st->error) {
+		snprintf(st->why, sizeof(st->why), st->error == EOPNOTSUPP ? NOT_TMPFS :
+			 "fstatfs of a /dev/shm object failed (%d)", st->error);
+		return;
+	}
 	st->available = 1;
 }
 
 static int posix_create(struct mmr_region *r)
 {
 	char name[64];
-	int fd;
+	int fd, ret;
 
 	if (r->hugetlb)
 		return mmri_err(EINVAL, "POSIX shm has no hugetlb pages: use the memfd or "
@@ -56,16 +84,25 @@ static int posix_create(struct mmr_region *r)
 		return mmri_err(fd, "shm_open(%s) failed%s", name, fd == -EMFILE ?
 				": too many open files, raise ulimit -n" :
 				": is a writable tmpfs mounted on /dev/shm?");
+	ret = check_tmpfs(fd);
+	if (ret) {
+		mmri_close(fd);
+		return ret == -EOPNOTSUPP ? mmri_err(ret, NOT_TMPFS) :
+			mmri_err(ret, "fstatfs of the new /dev/shm object failed");
+	}
 	return mmri_fd_adopt(r, fd);
 }
 
 const struct mmri_backend_ops mmri_posix_ops = {
 	.id = MMR_BACKEND_POSIX,
 	.name = "posix",
+	.pages = MMRI_PAGES_BASE,
+	.has_fd = true,
 	.probe = posix_probe,
 	.create = posix_create,
 	.map = mmri_fd_map,
 	.resize = mmri_fd_resize,
+	.commit = mmri_fd_commit,
 	.discard = mmri_fd_discard,
 	.destroy = mmri_fd_destroy,
 };

@@ -99,7 +99,10 @@ static void *sysv_shmat_map(struct mmr_region *r, size_t off, size_t len, void *
 	int ret;
 
 	(void)populate;
-	p = mmri_shmat(r->shmid, NULL, (prot & PROT_WRITE) ? 0 : SHM_RDONLY);
+	/* Read-write always, then mprotect: a view made PROT_NONE or read-only
+	 * may be made writable later (the heap commits that way), which a
+	 * SHM_RDONLY attachment refuses (EACCES). */
+	p = mmri_shmat(r->shmid, NULL, 0);
 	if (IS_ERR(p)) {
 		mmri_err((int)PTR_ERR(p), "shmat of the hugetlb segment failed: %s",
 			 mmri_map_hint((int)-PTR_ERR(p)));
@@ -121,8 +124,7 @@ static void *sysv_shmat_map(struct mmr_region *r, size_t off, size_t len, void *
 		}
 		v = q;
 	}
-	ret = mmri_view_protect(v, len, prot, (prot & PROT_WRITE) ?
-				PROT_READ | PROT_WRITE : PROT_READ);
+	ret = mmri_view_protect(v, len, prot, PROT_READ | PROT_WRITE);
 	if (ret)
 		return ERR_PTR(ret);
 	return v;
@@ -159,10 +161,13 @@ static void sysv_destroy(struct mmr_region *r)
 const struct mmri_backend_ops mmri_sysv_ops = {
 	.id = MMR_BACKEND_SYSV,
 	.name = "sysv",
+	.pages = MMRI_PAGES_BASE | MMRI_PAGES_HUGETLB,
+	.has_fd = false,
 	.probe = sysv_probe,
 	.create = sysv_create,
 	.map = sysv_map,
 	.resize = sysv_resize,
+	.commit = mmri_master_commit,
 	.discard = mmri_master_discard,
 	.destroy = sysv_destroy,
 };

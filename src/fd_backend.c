@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
  * Operations shared by the backends whose object is a file: memfd, POSIX
- * shm and hugetlbfs (and the native backend's memfd). A view is mmap().
+ * shm and hugetlbfs (and the native backend's memfd). A view is mmap();
+ * commit is fallocate, discard punches a hole.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -13,7 +15,7 @@
 
 unsigned mmri_hugetlb_flag_bits(size_t page_size)
 {
-	return (unsigned)__builtin_ctzl(page_size) << 26;	/* MAP_HUGE_SHIFT */
+	return (unsigned)__builtin_ctzll(page_size) << 26;	/* MAP_HUGE_SHIFT */
 }
 
 void *mmri_fd_map(struct mmr_region *r, size_t off, size_t len, void *addr,
@@ -122,6 +124,42 @@ int mmri_fd_adopt(struct mmr_region *r, int fd)
 int mmri_fd_resize(struct mmr_region *r, size_t new_size)
 {
 	return mmri_fd_size(r, r->size, new_size);
+}
+
+/* tmpfs and hugetlbfs allocate with fallocate; a file system without it
+ * allocates on the first fault instead. */
+int mmri_fd_commit(struct mmr_region *r, size_t off, size_t len)
+{
+	int ret = mmri_fallocate(r->fd, 0, (off_t)off, (off_t)len);
+
+	if (ret == -EOPNOTSUPP)
+		return 0;
+	if (ret)
+		return mmri_err(ret, "allocating %zu bytes at %zu failed%s", len, off,
+				ret == -ENOSPC && r->hugetlb ? ": not enough free huge "
+				"pages (see /sys/kernel/mm/hugepages)" : "");
+	return 0;
+}
+
+/* The memfd and native backends' object. */
+int mmri_memfd_open(struct mmr_region *r, const char *name)
+{
+	unsigned flags = MFD_CLOEXEC;
+	int fd;
+
+	if (r->hugetlb)
+		flags |= MFD_HUGETLB | mmri_hugetlb_flag_bits(r->page_size);
+	fd = mmri_memfd_create(name, flags);
+	if (fd < 0) {
+		if (r->hugetlb && (fd == -EINVAL || fd == -ENOENT || fd == -ENODEV))
+			return mmri_err(fd, "memfd_create(MFD_HUGETLB) with %zu KiB pages "
+					"failed: the kernel lacks that huge page size or "
+					"hugetlb memfd (4.14+)", r->page_size >> 10);
+		return mmri_err(fd, "memfd_create failed%s", fd == -EMFILE ?
+				": too many open files, raise ulimit -n" :
+				fd == -ENFILE ? ": the system file table is full" : "");
+	}
+	return mmri_fd_adopt(r, fd);
 }
 
 int mmri_fd_discard(struct mmr_region *r, size_t off, size_t len)

@@ -15,15 +15,16 @@
  * past the end faults instead of reaching a neighbour.
  *
  * Commit state: every view is mapped PROT_NONE over the whole heap at
- * creation. Commit allocates the pages in the object (fallocate, as ZGC
- * does: a shortage is reported now, not as SIGBUS later) and makes the
- * range read-write in every view. Uncommit makes it PROT_NONE first (a
- * stray access faults instead of allocating a fresh zero page again) and
- * then punches a hole (mmr_region_discard). Adjacent ranges of equal
+ * creation. Commit allocates the pages in the object through the region
+ * (fallocate, as ZGC does: a shortage is reported now, not as SIGBUS
+ * later) and makes the range read-write in every view. Uncommit makes it
+ * PROT_NONE first (a stray access faults instead of allocating a fresh
+ * zero page again) and then gives the pages back through the region
+ * (mmr_region_discard: a hole punched, or MADV_REMOVE). Adjacent ranges of equal
  * protection merge into one VMA, so the mapping count grows with the
  * number of committed runs, not with the number of calls. Committed ranges
- * are kept in a sorted interval list so that overlapping commits neither
- * lose data nor count bytes twice.
+ * are kept in a sorted interval list (heap_runs.c) so that overlapping
+ * commits neither lose data nor count bytes twice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,14 +33,14 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "bits.h"
+#include "heap_runs.h"
 #include "internal.h"
 
-/* Views at least 1 GiB apart: slots aligned for any huge page size. */
-#define MMRI_HEAP_MIN_SHIFT 30
-
-struct mmri_range {
-	size_t start, end;
-};
+/* Views at least 1 GiB apart: slots aligned for any huge page size. A
+ * 32-bit address space has no room for that: 4 MiB (2 MiB and 4 MiB huge
+ * pages) there. */
+#define MMRI_HEAP_MIN_SHIFT (sizeof(void *) >= 8 ? 30u : 22u)
 
 struct mmr_heap {
 	mmr_region *region;
@@ -50,25 +51,19 @@ struct mmr_heap {
 	unsigned shift;
 	unsigned nviews;
 	unsigned flags;
-	int fd;			/* the region's fd, or -1 (no fallocate) */
-	pthread_mutex_t lock;	/* protects the fields below */
-	struct mmri_range *runs; /* committed runs, sorted, never adjacent */
-	size_t nruns, cap;
-	size_t committed;
+	unsigned cbits;		/* color bits: log2_ceil(nviews) */
+	pthread_mutex_t lock;	/* protects runs */
+	struct mmri_runs runs;	/* what is committed */
 };
 
-static unsigned log2_ceil(size_t x)
-{
-	return x <= 1 ? 0 : 64 - (unsigned)__builtin_clzl(x - 1);
-}
-
 /* Bits of user address space: where the stack lives tells it (47 on
- * x86-64 with 4-level tables or without a high mmap hint, 48 on arm64). */
+ * x86-64 with 4-level tables or without a high mmap hint, 48 on arm64, 32
+ * for 32-bit code on a 64-bit kernel). */
 static unsigned va_bits(void)
 {
 	int local;
 
-	return 64 - (unsigned)__builtin_clzl((uintptr_t)&local);
+	return mmri_bit_width((uintptr_t)&local);
 }
 
 static char *view_base(const struct mmr_heap *h, unsigned v)
@@ -79,10 +74,10 @@ static char *view_base(const struct mmr_heap *h, unsigned v)
 /* Is @len past the largest heap @nviews colors allow? Needs an aligned
  * block of 2^(shift + cbits) below the stack and libraries, which sit in
  * the top quarter of the address space: the block must fit in 2^(va-2). */
-static int check_geometry(size_t size, unsigned nviews, unsigned *shift)
+static int check_geometry(size_t size, unsigned nviews, unsigned cbits, unsigned *shift)
 {
-	unsigned cbits = log2_ceil(nviews), va = va_bits();
-	unsigned s = log2_ceil(size);
+	unsigned va = va_bits();
+	unsigned s = mmri_log2_ceil(size);
 	unsigned max_shift = va - 2 - cbits;
 
 	if (s < MMRI_HEAP_MIN_SHIFT)
@@ -123,44 +118,28 @@ static char *reserve_span(size_t len, unsigned align_bits)
 	return ERR_PTR(-ENOMEM);
 }
 
-static int create_region(struct mmr_heap *h, unsigned flags)
+/*
+ * The region is planned by region.c like any other: the backend asked for
+ * (or $MMR_BACKEND, or AUTO's order, fd backends first), and a page size
+ * no larger than a view's slot. Commit and uncommit go through it too.
+ */
+static int create_region(struct mmr_heap *h, size_t size, unsigned flags)
 {
-	unsigned rflags = flags & (MMR_CREATE_FLAGS & ~MMR_POPULATE);
-	mmr_region *r = NULL;
-	size_t page;
-	int ret;
+	struct mmri_region_need need = {
+		.who = "mmr_heap_create",
+		.size = size,
+		.flags = flags & (MMR_CREATE_FLAGS & ~MMR_POPULATE),
+		.max_page = (size_t)1 << h->shift,
+	};
+	int ret = mmri_region_create(&h->region, &need);
 
-	/* memfd first (fallocate and punch hole are what commit needs), then
-	 * whatever works here (seccomp may deny memfd_create). */
-	if ((rflags & MMR_BACKEND_MASK) == MMR_BACKEND_AUTO) {
-		ret = mmr_region_create(&r, h->size, rflags | MMR_BACKEND_MEMFD);
-		if (ret)
-			ret = mmr_region_create(&r, h->size, rflags);
-	} else {
-		ret = mmr_region_create(&r, h->size, rflags);
-	}
 	if (ret)
 		return ret;
-	page = mmr_region_page_size(r);
-	if (h->size % page) {
-		/* A huge page size larger than the rounding guessed. */
-		mmr_region_destroy(r);
-		r = NULL;
-		h->size = (h->size + page - 1) & ~(page - 1);
-		if (h->size > ((size_t)1 << h->shift))
-			return mmri_err(EINVAL, "mmr_heap_create: %zu byte pages do not fit "
-					"the heap's color layout", page);
-		ret = mmr_region_create(&r, h->size, rflags);
-		if (ret)
-			return ret;
-	}
-	h->region = r;
+	h->size = mmr_region_size(h->region);
 	h->page = mmr_region_page_size(h->region);
-	ret = mmr_region_fd(h->region);
-	h->fd = ret >= 0 ? ret : -1;
 	/* hugetlb regions get their pages at creation: give them back so a
 	 * large heap costs nothing until committed. */
-	if (h->fd >= 0 && h->page > mmri_base_page())
+	if (h->page > mmri_base_page())
 		return mmr_region_discard(h->region, 0, h->size);
 	return 0;
 }
@@ -199,17 +178,6 @@ static int map_views(struct mmr_heap *h)
 	return 0;
 }
 
-static size_t heap_round(size_t size, unsigned flags)
-{
-	size_t page = mmri_base_page();
-
-	if (flags & MMR_HUGE_1GB)
-		page = MMRI_SZ_1G;
-	else if (flags & (MMR_HUGE_2MB | MMR_HUGE))
-		page = MMRI_SZ_2M;
-	return (size + page - 1) & ~(page - 1);
-}
-
 int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags)
 {
 	struct mmr_heap *h;
@@ -232,25 +200,25 @@ int mmr_heap_create(mmr_heap **out, size_t size, unsigned nviews, unsigned flags
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return mmri_err(ENOMEM, "mmr_heap_create: out of memory");
-	h->size = heap_round(size, flags);
 	h->nviews = nviews;
 	h->flags = flags;
 	pthread_mutex_init(&h->lock, NULL);
-	ret = check_geometry(h->size, nviews, &h->shift);
+	h->cbits = mmri_log2_ceil(nviews);
+	ret = check_geometry(size, nviews, h->cbits, &h->shift);
 	if (ret)
 		goto free_h;
-	h->mask = (((uintptr_t)1 << log2_ceil(nviews)) - 1) << h->shift;
-	h->span = reserve_span((size_t)nviews << h->shift, h->shift + log2_ceil(nviews));
+	h->mask = (((uintptr_t)1 << h->cbits) - 1) << h->shift;
+	h->span = reserve_span((size_t)nviews << h->shift, h->shift + h->cbits);
 	if (IS_ERR(h->span)) {
 		ret = mmri_err((int)PTR_ERR(h->span), "mmr_heap_create: no free range of "
 			       "%zu bytes aligned to 2^%u for %u views of %zu bytes: "
 			       "try fewer views or a smaller heap (the largest possible "
 			       "with %u views is 2^%u bytes)", (size_t)nviews << h->shift,
-			       h->shift + log2_ceil(nviews), nviews, h->size, nviews,
-			       va_bits() - 2 - log2_ceil(nviews));
+			       h->shift + h->cbits, nviews, size, nviews,
+			       va_bits() - 2 - h->cbits);
 		goto free_h;
 	}
-	ret = create_region(h, flags);
+	ret = create_region(h, size, flags);
 	if (ret)
 		goto unreserve;
 	ret = map_views(h);
@@ -280,7 +248,7 @@ void mmr_heap_destroy(mmr_heap *h)
 	unmap_views(h, h->nviews);
 	mmr_region_destroy(h->region);
 	pthread_mutex_destroy(&h->lock);
-	free(h->runs);
+	mmri_runs_free(&h->runs);
 	free(h);
 }
 
@@ -354,106 +322,6 @@ mmr_region *mmr_heap_region(const mmr_heap *h)
 	return h ? h->region : NULL;
 }
 
-/* ---- committed runs ---- */
-
-/* Room for one more run, asked before any system call so that recording
- * the result afterwards cannot fail. */
-static int runs_reserve(struct mmr_heap *h)
-{
-	struct mmri_range *n;
-	size_t cap;
-
-	if (h->nruns + 1 <= h->cap)
-		return 0;
-	cap = h->cap ? 2 * h->cap : 8;
-	n = realloc(h->runs, cap * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	h->runs = n;
-	h->cap = cap;
-	return 0;
-}
-
-/* Mark [s, e) committed (it lies in a gap): insert and merge neighbours. */
-static void runs_add(struct mmr_heap *h, size_t s, size_t e)
-{
-	size_t i = 0;
-
-	while (i < h->nruns && h->runs[i].end < s)
-		i++;
-	h->committed += e - s;
-	if (i < h->nruns && h->runs[i].end == s) {
-		h->runs[i].end = e;
-		if (i + 1 < h->nruns && h->runs[i + 1].start == e) {
-			h->runs[i].end = h->runs[i + 1].end;
-			memmove(&h->runs[i + 1], &h->runs[i + 2],
-				(h->nruns - i - 2) * sizeof(*h->runs));
-			h->nruns--;
-		}
-		return;
-	}
-	if (i < h->nruns && h->runs[i].start == e) {
-		h->runs[i].start = s;
-		return;
-	}
-	memmove(&h->runs[i + 1], &h->runs[i], (h->nruns - i) * sizeof(*h->runs));
-	h->runs[i] = (struct mmri_range){ s, e };
-	h->nruns++;
-}
-
-/* Mark [s, e) uncommitted (it lies inside one run): trim or split it. */
-static void runs_remove(struct mmr_heap *h, size_t s, size_t e)
-{
-	size_t i = 0;
-
-	while (h->runs[i].end < e)
-		i++;
-	h->committed -= e - s;
-	if (h->runs[i].start == s && h->runs[i].end == e) {
-		memmove(&h->runs[i], &h->runs[i + 1], (h->nruns - i - 1) * sizeof(*h->runs));
-		h->nruns--;
-	} else if (h->runs[i].start == s) {
-		h->runs[i].start = e;
-	} else if (h->runs[i].end == e) {
-		h->runs[i].end = s;
-	} else {
-		memmove(&h->runs[i + 2], &h->runs[i + 1],
-			(h->nruns - i - 1) * sizeof(*h->runs));
-		h->runs[i + 1] = (struct mmri_range){ e, h->runs[i].end };
-		h->runs[i].end = s;
-		h->nruns++;
-	}
-}
-
-/*
- * The first committed (@want 1) or uncommitted (@want 0) piece of [*s, e):
- * returns 1 with [*s, *pe) set, or 0 if there is none.
- */
-static int next_piece(const struct mmr_heap *h, size_t *s, size_t e, size_t *pe, int want)
-{
-	size_t a = *s;
-
-	for (size_t i = 0; i <= h->nruns && a < e; i++) {
-		size_t rs = i < h->nruns ? h->runs[i].start : SIZE_MAX;
-		size_t re = i < h->nruns ? h->runs[i].end : SIZE_MAX;
-
-		if (re <= a)
-			continue;
-		if (!want && a < rs) {		/* gap before run i */
-			*s = a;
-			*pe = rs < e ? rs : e;
-			return 1;
-		}
-		if (want && rs < e) {
-			*s = rs > a ? rs : a;
-			*pe = re < e ? re : e;
-			return 1;
-		}
-		a = re;
-	}
-	return 0;
-}
-
 /* ---- commit / uncommit ---- */
 
 static int protect_views(struct mmr_heap *h, size_t off, size_t len, int prot,
@@ -484,14 +352,9 @@ static int commit_piece(struct mmr_heap *h, size_t off, size_t len)
 	unsigned done;
 	int r;
 
-	if (h->fd >= 0) {
-		r = mmri_fallocate(h->fd, 0, (off_t)off, (off_t)len);
-		if (r && r != -EOPNOTSUPP)
-			return mmri_err(r, "mmr_heap_commit: allocating %zu bytes at %zu "
-					"failed%s", len, off, r == -ENOSPC && h->page >
-					mmri_base_page() ? ": not enough free huge pages "
-					"(see /sys/kernel/mm/hugepages)" : "");
-	}
+	r = mmri_region_commit(h->region, off, len);
+	if (r)
+		return mmri_err_prefix(r, "mmr_heap_commit");
 	r = protect_views(h, off, len, PROT_READ | PROT_WRITE, &done);
 	if (!r && (h->flags & MMR_POPULATE))
 		r = populate_views(h, off, len);
@@ -544,8 +407,8 @@ int mmr_heap_commit(mmr_heap *h, size_t off, size_t len)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&h->lock);
-	while (next_piece(h, &s, e, &pe, 0)) {
-		ret = runs_reserve(h);
+	while (mmri_runs_next(&h->runs, &s, e, &pe, false)) {
+		ret = mmri_runs_reserve(&h->runs);
 		if (ret) {
 			mmri_err(ENOMEM, "mmr_heap_commit: out of memory");
 			break;
@@ -553,7 +416,7 @@ int mmr_heap_commit(mmr_heap *h, size_t off, size_t len)
 		ret = commit_piece(h, s, pe - s);
 		if (ret)
 			break;
-		runs_add(h, s, pe);
+		mmri_runs_add(&h->runs, s, pe);
 		s = pe;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -568,8 +431,8 @@ int mmr_heap_uncommit(mmr_heap *h, size_t off, size_t len)
 	if (ret)
 		return ret;
 	pthread_mutex_lock(&h->lock);
-	while (next_piece(h, &s, e, &pe, 1)) {
-		ret = runs_reserve(h);
+	while (mmri_runs_next(&h->runs, &s, e, &pe, true)) {
+		ret = mmri_runs_reserve(&h->runs);
 		if (ret) {
 			mmri_err(ENOMEM, "mmr_heap_uncommit: out of memory");
 			break;
@@ -577,7 +440,7 @@ int mmr_heap_uncommit(mmr_heap *h, size_t off, size_t len)
 		ret = uncommit_piece(h, s, pe - s);
 		if (ret)
 			break;
-		runs_remove(h, s, pe);
+		mmri_runs_remove(&h->runs, s, pe);
 		s = pe;
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -591,7 +454,7 @@ size_t mmr_heap_committed(const mmr_heap *h)
 	if (!h)
 		return 0;
 	pthread_mutex_lock((pthread_mutex_t *)&h->lock);
-	c = h->committed;
+	c = h->runs.total;
 	pthread_mutex_unlock((pthread_mutex_t *)&h->lock);
 	return c;
 }

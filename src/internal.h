@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "backend.h"
 #include "memmirror.h"
 #include "syscall.h"
 
@@ -44,8 +45,9 @@
 
 #define MMRI_SZ_2M (2UL << 20)
 #define MMRI_SZ_1G (1UL << 30)
-/* Larger than any address space Linux gives a process (57-bit VA). */
-#define MMRI_MAX_SIZE (1UL << 56)
+/* Larger than any address space Linux gives a process (57-bit VA), and
+ * in 32-bit code half of it. */
+#define MMRI_MAX_SIZE ((size_t)1 << (sizeof(size_t) >= 8 ? 56 : 31))
 
 struct mmri_view {
 	void *addr;
@@ -69,31 +71,6 @@ struct mmr_region {
 	struct mmri_view inline_views[4];
 };
 
-struct mmri_backend_ops {
-	enum mmr_backend id;
-	const char *name;
-	/* Fill @st; huge page support is probed by create, not here. */
-	void (*probe)(struct mmr_backend_status *st,
-		      const struct mmr_probe_report *rep);
-	/* Create the object for r->size bytes of r->page_size pages. Leaves
-	 * nothing behind on failure. Returns 0 or -errno (message set). */
-	int (*create)(struct mmr_region *r);
-	/* Map [off, off+len) at @addr (MAP_FIXED semantics if @fixed, else a
-	 * hint or NULL). *@populate in: the caller wants the page tables
-	 * filled; out: false if the backend already did. Returns the address
-	 * or ERR_PTR (message set). */
-	void *(*map)(struct mmr_region *r, size_t off, size_t len, void *addr,
-		     int prot, bool fixed, bool *populate);
-	int (*resize)(struct mmr_region *r, size_t new_size);
-	int (*discard)(struct mmr_region *r, size_t off, size_t len);
-	/* Free the object; views are already unmapped. */
-	void (*destroy)(struct mmr_region *r);
-};
-
-extern const struct mmri_backend_ops mmri_memfd_ops, mmri_mremap_ops,
-	mmri_sysv_ops, mmri_posix_ops, mmri_hugetlbfs_ops, mmri_native_ops;
-const struct mmri_backend_ops *mmri_backend_ops(enum mmr_backend b);
-
 /* error.c: record a message for mmr_last_error(); return -err / NULL. */
 int mmri_err(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void *mmri_err_ptr(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -111,6 +88,7 @@ void *mmri_fd_map(struct mmr_region *r, size_t off, size_t len, void *addr,
 /* Make @fd the region's object, sized to r->size; closes it on failure. */
 int mmri_fd_adopt(struct mmr_region *r, int fd);
 int mmri_fd_resize(struct mmr_region *r, size_t new_size);
+int mmri_fd_commit(struct mmr_region *r, size_t off, size_t len);
 int mmri_fd_discard(struct mmr_region *r, size_t off, size_t len);
 void mmri_fd_destroy(struct mmr_region *r);
 /* ftruncate with RLIMIT_FSIZE checked first (no SIGXFSZ), and for hugetlb
@@ -122,13 +100,16 @@ void mmri_fsize_limit_forget(void);
 /* Can a file grow to @size without a SIGXFSZ (RLIMIT_FSIZE)? */
 bool mmri_fsize_ok(size_t size);
 
-/* backend_mremap.c: views mirrored from r->master (mremap, sysv). */
+/* fd_backend.c: create r->fd as a memfd of r->size bytes (memfd and
+ * native backends). */
+int mmri_memfd_open(struct mmr_region *r, const char *name);
+
+/* master_backend.c: views mirrored from r->master with mremap(old_size=0)
+ * (mremap and sysv backends). */
 void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,
 		      int prot, bool fixed, bool *populate);
+int mmri_master_commit(struct mmr_region *r, size_t off, size_t len);
 int mmri_master_discard(struct mmr_region *r, size_t off, size_t len);
-
-/* backend_memfd.c: create r->fd as a memfd of r->size bytes. */
-int mmri_memfd_open(struct mmr_region *r, const char *name);
 
 /* util.c */
 /* Give a view made read-write its final protection; unmaps it on failure. */
@@ -147,10 +128,39 @@ void *mmri_reserve_aligned(size_t len, size_t align);
 int mmri_hugetlbfs_mount(size_t page_size, char *path, size_t len);
 size_t mmri_default_huge_page(void);
 
-/* probe.c */
-const struct mmr_probe_report *mmri_probe_cached(void);
+/* probe.c: what region creation and mirroring need from the probe, copied
+ * under the probe's lock (the cache itself is never shared). */
+struct mmri_probe_facts {
+	unsigned usable;	/* bit b: backend b works, or failed for a passing
+				 * shortage (EMFILE...) and is worth a try */
+	unsigned usable_hugetlb;	/* the same for hugetlb pages, as far as
+					 * the probe knows */
+	bool native_mirror, native_populate, native_hugetlb;
+	bool huge_2m;		/* the kernel has 2 MiB hugetlb pages */
+	char kernel[96];	/* uname -r, for messages */
+};
+void mmri_probe_facts(struct mmri_probe_facts *f);
 
 /* region.c */
 int mmri_region_add_view(struct mmr_region *r, void *addr, size_t off, size_t len);
+
+/* What a caller of mmri_region_create() needs; the region plans the page
+ * size, the backend and the rounding once, right the first time. */
+struct mmri_region_need {
+	const char *who;	/* the public function, for messages */
+	size_t size;		/* bytes wanted, rounded up to the page size chosen */
+	size_t header_pages;	/* whole pages added in front (the ring's header) */
+	unsigned flags;		/* create flags: a backend (AUTO: $MMR_BACKEND, then
+				 * the registry's order), MMR_HUGE*, MMR_THP,
+				 * MMR_POPULATE */
+	bool need_fd;		/* only backends with a file descriptor */
+	size_t max_page;	/* the largest page the caller's layout fits; 0: any */
+};
+/* The one way regions are made (mmr_region_create, ring and heap). The
+ * size is need->size rounded up to the page size chosen, plus the header
+ * pages. Returns 0 or -errno with a message that names need->who. */
+int mmri_region_create(struct mmr_region **out, const struct mmri_region_need *need);
+/* Allocate the memory of [off, off+len) now (commit of a heap). */
+int mmri_region_commit(struct mmr_region *r, size_t off, size_t len);
 
 #endif /* MMR_INTERNAL_H */

@@ -8,7 +8,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -33,7 +35,12 @@ static bool same_object(int fd, const struct mmri_vma *v)
 	       major(st.st_dev) == v->dev_major && minor(st.st_dev) == v->dev_minor;
 }
 
-/* An fd of this process that refers to the mapped object, duplicated. */
+/*
+ * An fd of this process that refers to the mapped object, opened again
+ * with @want access (an fd we only dup could be read-only). Only the fd
+ * that matches by device and inode is reopened, and without blocking or
+ * taking a controlling terminal.
+ */
 static int find_open_fd(const struct mmri_vma *v, int want)
 {
 	char buf[4096];
@@ -46,14 +53,17 @@ static int find_open_fd(const struct mmri_vma *v, int want)
 	while (found < 0 && (n = mmri_getdents64(dir, buf, sizeof(buf))) > 0) {
 		for (ssize_t pos = 0; pos < n && found < 0;) {
 			struct linux_dirent64 *d = (void *)(buf + pos);
-			char path[64];
+			char path[64], *end;
+			long num;
 			int fd;
 
 			pos += d->d_reclen;
-			if (d->d_name[0] == '.')
+			num = strtol(d->d_name, &end, 10);
+			if (*end || end == d->d_name || num < 0 || num > INT_MAX ||
+			    num == dir || !same_object((int)num, v))
 				continue;
-			snprintf(path, sizeof(path), "/proc/self/fd/%s", d->d_name);
-			fd = mmri_open(path, want | O_CLOEXEC, 0);
+			snprintf(path, sizeof(path), "/proc/self/fd/%ld", num);
+			fd = mmri_open(path, want | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 			if (fd < 0)
 				continue;
 			if (same_object(fd, v))
@@ -115,15 +125,16 @@ static void *map_object(const struct mmri_vma *v, void *addr, size_t len,
 static void *mirror_vma(const struct mmri_vma *v, void *addr, size_t len,
 			void *new_addr, unsigned flags, bool *populated)
 {
-	const struct mmr_probe_report *rep = mmri_probe_cached();
+	struct mmri_probe_facts pf;
 	bool fixed = flags & (MMR_FIXED | MMR_FIXED_NOREPLACE);
 	int mflags = MREMAP_MAYMOVE | (fixed ? MREMAP_FIXED : 0);
 	void *p;
 
-	if (rep->native_mirror) {
+	mmri_probe_facts(&pf);
+	if (pf.native_mirror) {
 		int nflags = mflags | MREMAP_MIRROR;
 
-		if ((flags & MMR_POPULATE) && rep->native_populate)
+		if ((flags & MMR_POPULATE) && pf.native_populate)
 			nflags |= MREMAP_POPULATE;
 		p = mmri_mremap(addr, len, len, nflags, new_addr);
 		if (!IS_ERR(p)) {
@@ -182,8 +193,14 @@ void *mmr_mirror(void *addr, size_t len, void *new_addr, unsigned flags)
 	if (check_args(addr, len, new_addr, flags))
 		return NULL;
 	ret = mmri_maps_find((unsigned long)addr, &v);
-	if (ret)
+	if (ret == -EFAULT)
 		return mmri_err_ptr(ret, "mmr_mirror: %p is not mapped", addr);
+	if (ret)
+		return mmri_err_ptr(ret, "mmr_mirror: /proc/self/maps could not be read "
+				    "to find the mapping at %p%s", addr,
+				    ret == -EMFILE ? ": too many open files, raise ulimit -n" :
+				    ret == -ENFILE ? ": the system file table is full" :
+				    ret == -ENOENT ? ": is /proc mounted?" : "");
 	if ((unsigned long)addr + len > v.end)
 		return mmri_err_ptr(EFAULT, "mmr_mirror: [%p, +%zu) runs past the end of "
 				    "its mapping at 0x%lx", addr, len, v.end);

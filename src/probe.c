@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +17,47 @@
 #include "internal.h"
 
 
+/* The cache is read and written only under probe_lock: other files get a
+ * copy of what they need (mmri_probe_facts()), never a pointer into it. */
 static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mmr_probe_report cache;
 static bool cache_valid;
 
-/* Does mremap() accept @flags for a mirror of a fresh mapping of @fd? */
-static bool mirror_works(int fd, size_t len, int map_flags, int mremap_flags)
+/* A shortage that passes (fds, memory), not a lack of support: a backend
+ * that failed for one of these is tried again, and the probe is redone. */
+static bool transient(int err)
+{
+	return err == EMFILE || err == ENFILE || err == ENOMEM || err == EAGAIN ||
+	       err == EINTR;
+}
+
+static const char *transient_why(int err)
+{
+	switch (err) {
+	case EMFILE:
+		return "too many open files in this process: raise ulimit -n";
+	case ENFILE:
+		return "the system file table is full";
+	case ENOMEM:
+		return "out of memory";
+	default:
+		return "a resource was busy";
+	}
+}
+
+/* Does mremap() accept @flags for a mirror of a fresh mapping of @fd?
+ * *@passing is set when the test itself could not run for a shortage. */
+static bool mirror_works(int fd, size_t len, int map_flags, int mremap_flags,
+			 bool *passing)
 {
 	volatile char *a, *b;
 	bool ok = false;
 
 	a = mmri_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | map_flags, fd, 0);
-	if (IS_ERR((void *)a))
+	if (IS_ERR((void *)a)) {
+		*passing |= transient((int)-PTR_ERR((void *)a));
 		return false;
+	}
 	b = mmri_mremap((void *)a, len, len, MREMAP_MIRROR | MREMAP_MAYMOVE |
 			mremap_flags, NULL);
 	if (!IS_ERR((void *)b)) {
@@ -44,24 +73,28 @@ static bool mirror_works(int fd, size_t len, int map_flags, int mremap_flags)
 	return ok;
 }
 
-static void probe_native(struct mmr_probe_report *rep)
+static void probe_native(struct mmr_probe_report *rep, bool *passing)
 {
 	size_t page = mmri_base_page();
 	int fd;
 
-	rep->native_mirror = mirror_works(-1, page, MAP_ANONYMOUS, 0);
+	rep->native_mirror = mirror_works(-1, page, MAP_ANONYMOUS, 0, passing);
 	if (!rep->native_mirror)
 		return;
-	rep->native_populate = mirror_works(-1, page, MAP_ANONYMOUS, MREMAP_POPULATE);
+	rep->native_populate = mirror_works(-1, page, MAP_ANONYMOUS, MREMAP_POPULATE,
+					     passing);
 	/* No page is touched, so an empty pool does not matter; but a file
 	 * size over RLIMIT_FSIZE would be a SIGXFSZ. */
 	if (!mmri_fsize_ok(MMRI_SZ_2M))
 		return;
 	fd = mmri_memfd_create("memmirror-probe", MFD_CLOEXEC | MFD_HUGETLB);
-	if (fd < 0)
+	if (fd < 0) {
+		*passing |= transient(-fd);
 		return;
+	}
 	if (!mmri_ftruncate(fd, (off_t)MMRI_SZ_2M))
-		rep->native_hugetlb = mirror_works(fd, MMRI_SZ_2M, MAP_NORESERVE, 0);
+		rep->native_hugetlb = mirror_works(fd, MMRI_SZ_2M, MAP_NORESERVE, 0,
+						   passing);
 	mmri_close(fd);
 }
 
@@ -101,53 +134,101 @@ static void probe_system(struct mmr_probe_report *rep)
 	}
 }
 
-static void probe_all(struct mmr_probe_report *rep)
+/* Probe everything into @rep; returns false if a shortage spoiled a test. */
+static bool probe_all(struct mmr_probe_report *rep)
 {
-	static const enum mmr_backend order[] = {
-		MMR_BACKEND_NATIVE, MMR_BACKEND_MEMFD, MMR_BACKEND_POSIX,
-		MMR_BACKEND_SYSV, MMR_BACKEND_MREMAP,
-	};
+	const struct mmri_backend_ops *ops;
+	bool passing = false;
 
 	memset(rep, 0, sizeof(*rep));
+	rep->backend_count = MMR_BACKEND_COUNT;
 	probe_system(rep);
 	probe_pools(rep);
-	probe_native(rep);
-	for (int b = 1; b < MMR_BACKEND_COUNT; b++)
-		mmri_backend_ops(b)->probe(&rep->backend[b], rep);
+	probe_native(rep, &passing);
+	for (int b = 1; b < MMR_BACKEND_COUNT; b++) {
+		struct mmr_backend_status *st = &rep->backend[b];
+
+		mmri_backend_ops(b)->probe(st, rep);
+		if (!st->available && transient(st->error)) {
+			passing = true;
+			snprintf(st->why, sizeof(st->why), "%s (for now: tried again on "
+				 "the next region and probe)", transient_why(st->error));
+		}
+	}
 	rep->best = MMR_BACKEND_AUTO;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (rep->backend[order[i]].available) {
-			rep->best = order[i];
+	for (size_t i = 0; (ops = mmri_backend_nth(i)); i++) {
+		if ((ops->pages & MMRI_PAGES_BASE) && rep->backend[ops->id].available) {
+			rep->best = ops->id;
 			break;
 		}
 	}
+	return !passing;
 }
 
-const struct mmr_probe_report *mmri_probe_cached(void)
+/* Probe now if the cache is not valid. Called with probe_lock held. */
+static void refresh_locked(void)
 {
-	pthread_mutex_lock(&probe_lock);
 	if (!cache_valid) {
 		struct mmr_probe_report fresh;
 
-		probe_all(&fresh);
+		/* A result spoiled by a shortage is shown but not kept. */
+		cache_valid = probe_all(&fresh);
 		cache = fresh;
-		cache_valid = true;
 	}
+}
+
+void mmri_probe_facts(struct mmri_probe_facts *f)
+{
+	pthread_mutex_lock(&probe_lock);
+	refresh_locked();
+	f->usable = 0;
+	for (int b = 1; b < MMR_BACKEND_COUNT; b++)
+		if (cache.backend[b].available || transient(cache.backend[b].error))
+			f->usable |= 1u << b;
+	f->usable_hugetlb = f->usable;
+	if (!cache.native_hugetlb)
+		f->usable_hugetlb &= ~(1u << MMR_BACKEND_NATIVE);
+	f->native_mirror = cache.native_mirror;
+	f->native_populate = cache.native_populate;
+	f->native_hugetlb = cache.native_hugetlb;
+	f->huge_2m = cache.huge_2m_total >= 0;
+	snprintf(f->kernel, sizeof(f->kernel), "%s", cache.kernel);
 	pthread_mutex_unlock(&probe_lock);
-	return &cache;
+}
+
+/* The report as this library lays it out; callers built against an older
+ * header pass a shorter prefix of it. */
+static int probe_into(const char *fn, void *rep, size_t size)
+{
+	size_t n = size < sizeof(cache) ? size : sizeof(cache);
+
+	if (!rep)
+		return mmri_err(EINVAL, "%s: report is NULL", fn);
+	if (size < offsetof(struct mmr_probe_report, best))
+		return mmri_err(EINVAL, "%s: a report of %zu bytes is too small", fn, size);
+	mmri_fsize_limit_forget();
+	pthread_mutex_lock(&probe_lock);
+	refresh_locked();
+	probe_pools(&cache);
+	memcpy(rep, &cache, n);
+	pthread_mutex_unlock(&probe_lock);
+	if (size > n)
+		memset((char *)rep + n, 0, size - n);
+	return (int)n;
 }
 
 int mmr_probe(struct mmr_probe_report *rep)
 {
-	if (!rep)
-		return mmri_err(EINVAL, "mmr_probe: report is NULL");
-	mmri_probe_cached();
-	mmri_fsize_limit_forget();
-	pthread_mutex_lock(&probe_lock);
-	probe_pools(&cache);
-	*rep = cache;
-	pthread_mutex_unlock(&probe_lock);
-	return 0;
+	/* The 0.1 layout, for good: a later release that appends fields
+	 * keeps this copying only the fields of 0.1. */
+	int ret = probe_into("mmr_probe", rep, sizeof(*rep));
+
+	return ret < 0 ? ret : 0;
+}
+
+int mmr_probe_size(struct mmr_probe_report *rep, size_t size)
+{
+	return probe_into("mmr_probe_size", rep, size);
 }
 
 void mmr_probe_reset(void)

@@ -27,39 +27,6 @@
 #define MADV_HUGEPAGE 14
 #endif
 
-static const struct mmri_backend_ops *const backends[MMR_BACKEND_COUNT] = {
-	[MMR_BACKEND_MEMFD] = &mmri_memfd_ops,
-	[MMR_BACKEND_MREMAP] = &mmri_mremap_ops,
-	[MMR_BACKEND_SYSV] = &mmri_sysv_ops,
-	[MMR_BACKEND_POSIX] = &mmri_posix_ops,
-	[MMR_BACKEND_HUGETLBFS] = &mmri_hugetlbfs_ops,
-	[MMR_BACKEND_NATIVE] = &mmri_native_ops,
-};
-
-const struct mmri_backend_ops *mmri_backend_ops(enum mmr_backend b)
-{
-	return (unsigned)b < MMR_BACKEND_COUNT ? backends[b] : NULL;
-}
-
-const char *mmr_backend_name(enum mmr_backend b)
-{
-	if (b == MMR_BACKEND_AUTO)
-		return "auto";
-	return (unsigned)b < MMR_BACKEND_COUNT ? backends[b]->name : "unknown";
-}
-
-int mmr_backend_from_name(const char *name)
-{
-	if (!name)
-		return -EINVAL;
-	if (!strcmp(name, "auto"))
-		return MMR_BACKEND_AUTO;
-	for (int b = 1; b < MMR_BACKEND_COUNT; b++)
-		if (!strcmp(name, backends[b]->name))
-			return b;
-	return -EINVAL;
-}
-
 /* Prefix the backend's message with the public function's name. */
 static int fail(const char *fn, int err)
 {
@@ -84,14 +51,15 @@ static int page_plan(unsigned flags, size_t size, struct page_choice *plan)
 	} else if (flags & MMR_HUGE_2MB) {
 		plan[n++] = (struct page_choice){ MMRI_SZ_2M, true };
 	} else if (flags & MMR_HUGE) {
-		const struct mmr_probe_report *rep = mmri_probe_cached();
+		struct mmri_probe_facts pf;
 		long free1g = mmri_read_long("/sys/kernel/mm/hugepages/"
 					     "hugepages-1048576kB/free_hugepages");
 
 		if (size >= MMRI_SZ_1G && free1g > 0 &&
 		    (size_t)free1g >= (size + MMRI_SZ_1G - 1) / MMRI_SZ_1G)
 			plan[n++] = (struct page_choice){ MMRI_SZ_1G, true };
-		if (rep->huge_2m_total >= 0)
+		mmri_probe_facts(&pf);
+		if (pf.huge_2m)
 			plan[n++] = (struct page_choice){ MMRI_SZ_2M, true };
 		plan[n++] = (struct page_choice){ base, false };
 	} else {
@@ -100,53 +68,49 @@ static int page_plan(unsigned flags, size_t size, struct page_choice *plan)
 	return n;
 }
 
-/* Backends to try for @b, best first. */
-static int backend_plan(enum mmr_backend b, bool hugetlb, enum mmr_backend *plan)
+/* Backends to try for @b and this kind of page, best first: the registry's
+ * order, less what the probe found missing (a passing shortage is not). */
+static int backend_plan(enum mmr_backend b, bool hugetlb, bool need_fd,
+			const struct mmri_backend_ops **plan)
 {
-	const struct mmr_probe_report *rep = mmri_probe_cached();
-	static const enum mmr_backend base_order[] = {
-		MMR_BACKEND_NATIVE, MMR_BACKEND_MEMFD, MMR_BACKEND_POSIX,
-		MMR_BACKEND_SYSV, MMR_BACKEND_MREMAP,
-	};
-	static const enum mmr_backend huge_order[] = {
-		MMR_BACKEND_NATIVE, MMR_BACKEND_MEMFD, MMR_BACKEND_HUGETLBFS,
-		MMR_BACKEND_SYSV,
-	};
-	const enum mmr_backend *order = hugetlb ? huge_order : base_order;
-	size_t count = hugetlb ? sizeof(huge_order) / sizeof(huge_order[0]) :
-		sizeof(base_order) / sizeof(base_order[0]);
+	unsigned kind = hugetlb ? MMRI_PAGES_HUGETLB : MMRI_PAGES_BASE;
+	const struct mmri_backend_ops *ops;
+	struct mmri_probe_facts pf;
 	int n = 0;
 
 	if (b != MMR_BACKEND_AUTO) {
-		plan[0] = b;
+		plan[0] = mmri_backend_ops(b);
 		return 1;
 	}
-	for (size_t i = 0; i < count; i++) {
-		if (!rep->backend[order[i]].available)
-			continue;
-		if (order[i] == MMR_BACKEND_NATIVE && hugetlb && !rep->native_hugetlb)
-			continue;
-		plan[n++] = order[i];
+	mmri_probe_facts(&pf);
+	for (size_t i = 0; (ops = mmri_backend_nth(i)); i++) {
+		unsigned usable = hugetlb ? pf.usable_hugetlb : pf.usable;
+
+		if ((ops->pages & kind) && (usable & (1u << ops->id)) &&
+		    (ops->has_fd || !need_fd))
+			plan[n++] = ops;
 	}
 	return n;
 }
 
-static int try_create(struct mmr_region **out, enum mmr_backend b, size_t size,
-		      const struct page_choice *pc, unsigned flags)
+static int try_create(struct mmr_region **out, const struct mmri_backend_ops *ops,
+		      const struct mmri_region_need *need, const struct page_choice *pc)
 {
+	unsigned flags = need->flags;
 	struct mmr_region *r;
 	int ret;
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return mmri_err(ENOMEM, "out of memory for the region descriptor");
-	r->ops = backends[b];
+	r->ops = ops;
 	r->page_size = pc->size;
 	r->hugetlb = pc->hugetlb;
-	r->size = (size + pc->size - 1) & ~(pc->size - 1);
+	r->size = ((need->size + pc->size - 1) & ~(pc->size - 1)) +
+		need->header_pages * pc->size;
 	r->fd = -1;
 	r->shmid = -1;
-	r->flags = b | (flags & (MMR_POPULATE | MMR_THP));
+	r->flags = ops->id | (flags & (MMR_POPULATE | MMR_THP));
 	if (pc->hugetlb)
 		r->flags |= pc->size == MMRI_SZ_1G ? MMR_HUGE_1GB : MMR_HUGE_2MB;
 	else if (flags & MMR_HUGE)
@@ -162,83 +126,118 @@ static int try_create(struct mmr_region **out, enum mmr_backend b, size_t size,
 	return 0;
 }
 
-static int check_create_flags(unsigned flags)
+static int check_create_flags(const char *who, unsigned flags)
 {
 	unsigned huge = flags & (MMR_HUGE | MMR_HUGE_2MB | MMR_HUGE_1GB);
 
 	if (flags & ~MMR_CREATE_FLAGS)
-		return mmri_err(EINVAL, "mmr_region_create: unknown flags 0x%x",
+		return mmri_err(EINVAL, "%s: unknown flags 0x%x", who,
 				flags & ~MMR_CREATE_FLAGS);
 	if ((flags & MMR_BACKEND_MASK) >= MMR_BACKEND_COUNT)
-		return mmri_err(EINVAL, "mmr_region_create: backend %u does not exist",
+		return mmri_err(EINVAL, "%s: backend %u does not exist", who,
 				flags & MMR_BACKEND_MASK);
 	if (huge & (huge - 1))
-		return mmri_err(EINVAL, "mmr_region_create: choose one of MMR_HUGE, "
-				"MMR_HUGE_2MB and MMR_HUGE_1GB");
+		return mmri_err(EINVAL, "%s: choose one of MMR_HUGE, MMR_HUGE_2MB and "
+				"MMR_HUGE_1GB", who);
 	if ((flags & MMR_THP) && (flags & (MMR_HUGE_2MB | MMR_HUGE_1GB)))
-		return mmri_err(EINVAL, "mmr_region_create: MMR_THP and hugetlb pages "
-				"exclude each other");
+		return mmri_err(EINVAL, "%s: MMR_THP and hugetlb pages exclude each other",
+				who);
 	return 0;
 }
 
-static int env_backend(enum mmr_backend *b)
+/* The backend asked for: @b, else $MMR_BACKEND, else AUTO. */
+static int choose_backend(const struct mmri_region_need *need, enum mmr_backend *b)
 {
 	const char *env = getenv("MMR_BACKEND");
+	const struct mmri_backend_ops *ops;
+	char names[128];
 	int v;
 
-	if (*b != MMR_BACKEND_AUTO || !env || !*env)
-		return 0;
-	v = mmr_backend_from_name(env);
-	if (v < 0)
-		return mmri_err(EINVAL, "mmr_region_create: MMR_BACKEND=%s is not one of "
-				"auto, memfd, mremap, sysv, posix, hugetlbfs, native", env);
-	*b = (enum mmr_backend)v;
+	*b = (enum mmr_backend)(need->flags & MMR_BACKEND_MASK);
+	if (*b == MMR_BACKEND_AUTO && env && *env) {
+		v = mmr_backend_from_name(env);
+		if (v < 0) {
+			mmri_backend_names(names, sizeof(names));
+			return mmri_err(EINVAL, "%s: MMR_BACKEND=%s is not one of auto, %s",
+					need->who, env, names);
+		}
+		*b = (enum mmr_backend)v;
+	}
+	ops = mmri_backend_ops(*b);
+	if (need->need_fd && ops && !ops->has_fd)
+		return mmri_err(EOPNOTSUPP, "%s: the %s backend%s has no file descriptor, "
+				"which this needs: use memfd, posix or hugetlbfs", need->who,
+				ops->name, (need->flags & MMR_BACKEND_MASK) ? "" :
+				" (MMR_BACKEND)");
 	return 0;
 }
 
-int mmr_region_create(mmr_region **out, size_t size, unsigned flags)
+int mmri_region_create(mmr_region **out, const struct mmri_region_need *need)
 {
-	enum mmr_backend b = (enum mmr_backend)(flags & MMR_BACKEND_MASK);
+	const struct mmri_backend_ops *plan[MMR_BACKEND_COUNT], *first_ops = NULL;
 	struct page_choice pages[3];
-	enum mmr_backend plan[MMR_BACKEND_COUNT];
-	enum mmr_backend first_backend = MMR_BACKEND_AUTO;
+	size_t size = need->size;
+	enum mmr_backend b;
 	int npages, ret, first_err = 0;
 	char first_msg[512] = "", text[600];
 
-	if (!out)
-		return mmri_err(EINVAL, "mmr_region_create: out is NULL");
 	*out = NULL;
-	ret = check_create_flags(flags);
+	ret = check_create_flags(need->who, need->flags);
 	if (!ret)
-		ret = env_backend(&b);
+		ret = choose_backend(need, &b);
 	if (ret)
 		return ret;
 	if (!size)
-		return mmri_err(EINVAL, "mmr_region_create: size is 0");
+		return mmri_err(EINVAL, "%s: size is 0", need->who);
 	if (size > MMRI_MAX_SIZE)
-		return mmri_err(EINVAL, "mmr_region_create: %zu bytes is larger than any "
-				"Linux address space", size);
-	npages = page_plan(flags, size, pages);
+		return mmri_err(EINVAL, "%s: %zu bytes is larger than any Linux address "
+				"space", need->who, size);
+	npages = page_plan(need->flags, size, pages);
 	for (int i = 0; i < npages; i++) {
-		int nb = backend_plan(b, pages[i].hugetlb, plan);
+		int nb;
 
+		if (need->max_page && pages[i].size > need->max_page) {
+			if (!first_err) {
+				first_err = mmri_err(EINVAL, "%zu KiB pages are larger than "
+						     "the %zu KiB this layout allows",
+						     pages[i].size >> 10, need->max_page >> 10);
+				snprintf(first_msg, sizeof(first_msg), "%s", mmr_last_error());
+			}
+			continue;
+		}
+		nb = backend_plan(b, pages[i].hugetlb, need->need_fd, plan);
 		for (int j = 0; j < nb; j++) {
-			ret = try_create(out, plan[j], size, &pages[i], flags);
+			ret = try_create(out, plan[j], need, &pages[i]);
 			if (!ret)
 				return 0;
-			if (!first_err) {
+			if (!first_err || !first_ops) {
 				first_err = ret;
 				snprintf(first_msg, sizeof(first_msg), "%s", mmr_last_error());
-				first_backend = plan[j];
+				first_ops = plan[j];
 			}
 		}
 	}
 	if (!first_err)
-		return mmri_err(ENOSYS, "mmr_region_create: no backend works on this "
-				"system: run 'mmr probe' to see why");
-	snprintf(text, sizeof(text), "mmr_region_create: %s backend: %s",
-		 backends[first_backend]->name, first_msg);
+		return mmri_err(ENOSYS, "%s: no backend works on this system%s: run "
+				"'mmr probe' to see why", need->who,
+				need->need_fd ? " with a file descriptor" : "");
+	if (first_ops)
+		snprintf(text, sizeof(text), "%s: %s backend: %s", need->who,
+			 first_ops->name, first_msg);
+	else
+		snprintf(text, sizeof(text), "%s: %s", need->who, first_msg);
 	return mmri_err_raw(first_err, text);
+}
+
+int mmr_region_create(mmr_region **out, size_t size, unsigned flags)
+{
+	struct mmri_region_need need = {
+		.who = "mmr_region_create", .size = size, .flags = flags,
+	};
+
+	if (!out)
+		return mmri_err(EINVAL, "mmr_region_create: out is NULL");
+	return mmri_region_create(out, &need);
 }
 
 static int fd_kind(int fd, const struct statfs *sfs, enum mmr_backend *b)
@@ -298,7 +297,7 @@ int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags)
 		return mmri_err(ret, "mmr_region_open_fd: dup of fd %d failed%s", fd,
 				ret == -EMFILE ? ": too many open files, raise ulimit -n" : "");
 	}
-	r->ops = backends[b];
+	r->ops = mmri_backend_ops(b);
 	r->hugetlb = b == MMR_BACKEND_HUGETLBFS;
 	r->page_size = r->hugetlb ? (size_t)sfs.f_bsize : mmri_base_page();
 	if (r->hugetlb && sfs.f_bsize >= (long)MMRI_SZ_1G)
@@ -501,6 +500,21 @@ int mmr_region_resize(mmr_region *r, size_t new_size)
 			r->size = new_size;
 	}
 out:
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+int mmri_region_commit(mmr_region *r, size_t off, size_t len)
+{
+	int ret = check_range("commit", r, off, len);
+
+	if (ret)
+		return ret;
+	pthread_mutex_lock(&r->lock);	/* not while a resize is under way */
+	if (off > r->size || len > r->size - off)
+		ret = mmri_err(EINVAL, "the region shrank to %zu bytes", r->size);
+	else
+		ret = r->ops->commit(r, off, len);
 	pthread_mutex_unlock(&r->lock);
 	return ret;
 }

@@ -231,14 +231,23 @@ static void ring_set_cap(struct mmr_ring *r, size_t cap)
 
 /* Memfd unless the caller or $MMR_BACKEND names a backend: a ring is
  * usually made to be shared, and memfd gives it an fd on every kernel. */
+/*
+ * @size: the data rounded up to base pages, plus one base page for the
+ * header. The region plans it for the page size it picks: the data
+ * rounded up to that page, plus one such page in front, so nothing needs
+ * resizing after. No backend named: $MMR_BACKEND, then AUTO's order, which
+ * puts the backends with an fd (mmr_ring_fd()) first.
+ */
 static int ring_region(mmr_region **reg, size_t size, unsigned flags)
 {
-	const char *env = getenv("MMR_BACKEND");
+	struct mmri_region_need need = {
+		.who = "mmr_region_create",
+		.size = size - mmri_base_page(),
+		.header_pages = 1,
+		.flags = flags,
+	};
 
-	if (!(flags & MMR_BACKEND_MASK) && !(env && *env) &&
-	    !mmr_region_create(reg, size, flags | MMR_BACKEND_MEMFD))
-		return 0;
-	return mmr_region_create(reg, size, flags);
+	return mmri_region_create(reg, &need);
 }
 
 int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)

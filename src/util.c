@@ -2,6 +2,7 @@
 /* Small helpers shared by the backends: files, prefaulting, reservations. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +11,17 @@
 
 #include "internal.h"
 
+/* Atomic: the first calls may come from several threads at once. */
 size_t mmri_base_page(void)
 {
-	static size_t page;
+	static _Atomic size_t page;
+	size_t p = atomic_load_explicit(&page, memory_order_relaxed);
 
-	if (!page)
-		page = (size_t)sysconf(_SC_PAGESIZE);
-	return page;
+	if (!p) {
+		p = (size_t)sysconf(_SC_PAGESIZE);
+		atomic_store_explicit(&page, p, memory_order_relaxed);
+	}
+	return p;
 }
 
 /* Read a small text file into @buf; returns bytes read or -errno. */
@@ -139,6 +144,23 @@ static size_t parse_pagesize_opt(const char *opts)
 	}
 }
 
+/* /proc/mounts writes space, tab, newline and backslash in paths as \ooo. */
+static void unescape_mount_path(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = 0;
+}
+
 int mmri_hugetlbfs_mount(size_t page_size, char *path, size_t len)
 {
 	FILE *f = fopen("/proc/mounts", "re");
@@ -152,6 +174,7 @@ int mmri_hugetlbfs_mount(size_t page_size, char *path, size_t len)
 			continue;
 		if (page_size && parse_pagesize_opt(opts) != page_size)
 			continue;
+		unescape_mount_path(dir);
 		if (access(dir, W_OK)) {
 			r = -EACCES;
 			continue;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* mmr_mirror of the shared mappings a program already has. */
 #include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/syscall.h>
 
 #include "helpers.h"
+#include "syscall.h"
 
 /* The mirror shows the source's bytes, both ways, and outlives it. */
 static int check_mirror(char *src, size_t len, unsigned flags, void *at)
@@ -159,5 +162,74 @@ static int mirror_of_view(void)
 	return T_PASS;
 }
 
+/*
+ * The last way to a mapped object is an fd the process holds. With no
+ * /proc/self/map_files (unprivileged) and no mremap mirror (hugetlb, or
+ * here a refusal injected the same way), a FIFO without a writer among the
+ * fds must not be opened: opening it for reading would block forever.
+ */
+static int fifo_among_fds(void)
+{
+	char dir[] = "/tmp/mmr-fifo-XXXXXX", path[64];
+	struct mmr_probe_report rep;
+	size_t pg = t_page();
+	volatile char *m;
+	char *src;
+	int fifo, fd;
+
+	CHECK(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	CHECK_EQ(mkfifo(path, 0600), 0);
+	fifo = open(path, O_RDONLY | O_NONBLOCK);	/* a lower fd than the object's */
+	unlink(path);
+	rmdir(dir);
+	CHECK(fifo >= 0);
+	fd = (int)syscall(SYS_memfd_create, "t", 0);
+	CHECK(fd > fifo);
+	CHECK_EQ(ftruncate(fd, (off_t)pg), 0);
+	CHECK_EQ(pwrite(fd, "obj", 3, 0), 3);
+	src = mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, 0);	/* read-only: O_RDONLY */
+	CHECK(src != MAP_FAILED);
+	CHECK_EQ(mmr_probe(&rep), 0);
+	mmri_fault_inject(MMRI_SYS_MREMAP, EINVAL, 0, 0);
+	mmri_fault_inject(MMRI_SYS_OPEN, EACCES, 1, 1);	/* maps yes, map_files no */
+	alarm(10);	/* a hang is a SIGALRM failure, not a stuck suite */
+	m = mmr_mirror(src, pg, NULL, 0);
+	alarm(0);
+	mmri_fault_clear();
+	CHECK(m);
+	CHECK(m != src);
+	CHECK_EQ(m[0], 'o');
+	CHECK_EQ(m[2], 'j');
+	munmap((void *)m, pg);
+	munmap(src, pg);
+	close(fd);
+	close(fifo);
+	return T_PASS;
+}
+
+/* Out of fds, /proc/self/maps cannot be read: say so, not "not mapped". */
+static int maps_unreadable(void)
+{
+	size_t pg = t_page();
+	char *p = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	struct rlimit rl;
+
+	CHECK(p != MAP_FAILED);
+	CHECK_EQ(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	rl.rlim_cur = 64;
+	CHECK_EQ(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (dup(0) >= 0)
+		;
+	CHECK_EQ(errno, EMFILE);
+	CHECK(mmr_mirror(p, pg, NULL, 0) == NULL);
+	CHECK_EQ(errno, EMFILE);
+	CHECK(strstr(mmr_last_error(), "/proc/self/maps"));
+	CHECK(strstr(mmr_last_error(), "ulimit -n"));
+	CHECK(!strstr(mmr_last_error(), "not mapped"));
+	return T_PASS;
+}
+
 T_MAIN(T(shared_anon), T(memfd), T(sysv), T(tmpfs_file), T(fixed_and_noreplace),
-       T(private_refused), T(unmapped_and_bad), T(mirror_of_view))
+       T(private_refused), T(unmapped_and_bad), T(mirror_of_view), T(fifo_among_fds),
+       T(maps_unreadable))

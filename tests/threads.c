@@ -62,4 +62,40 @@ static int auto_backend(void) { return run(MMR_BACKEND_AUTO); }
 static int memfd(void) { return run(MMR_BACKEND_MEMFD); }
 static int sysv(void) { return run(MMR_BACKEND_SYSV); }
 
-T_MAIN(T(auto_backend), T(memfd), T(sysv))
+static atomic_int stop;
+
+static void *reprober(void *arg)
+{
+	struct mmr_probe_report rep;
+
+	(void)arg;
+	while (!atomic_load(&stop)) {
+		mmr_probe_reset();
+		mmr_probe(&rep);
+	}
+	return NULL;
+}
+
+/*
+ * The probe is thread-safe (mmr_probe(3)): regions created while another
+ * thread probes again read the probe under its lock. The race it guards
+ * against is seen by TSan (make check-tsan); plainly, this checks that
+ * every region still works. The threads start cold: the first use of the
+ * page size and the probe are raced too.
+ */
+static int probe_while_creating(void)
+{
+	pthread_t t[THREADS], p;
+
+	CHECK_EQ(pthread_create(&p, NULL, reprober, NULL), 0);
+	for (int i = 0; i < THREADS; i++)
+		CHECK_EQ(pthread_create(&t[i], NULL, worker, NULL), 0);
+	for (int i = 0; i < THREADS; i++)
+		CHECK_EQ(pthread_join(t[i], NULL), 0);
+	atomic_store(&stop, 1);
+	CHECK_EQ(pthread_join(p, NULL), 0);
+	CHECK_EQ(atomic_load(&failures), 0);
+	return T_PASS;
+}
+
+T_MAIN(T(auto_backend), T(memfd), T(sysv), T(probe_while_creating))
