@@ -427,12 +427,27 @@ static inline size_t ring_fill_quiet(const struct mmr_ring *r, uint64_t head,
 	return fill > r->cap ? SIZE_MAX : (size_t)fill;
 }
 
+/* NULL ring or NULL avail: a message and EINVAL, never a fault. */
+static void *ring_null_ptr(const char *fn, const mmr_ring *r, size_t *avail)
+{
+	if (avail)
+		*avail = 0;
+	mmri_err(EINVAL, "%s: %s is NULL", fn, !r ? "ring" : "avail");
+	errno = EINVAL;
+	return NULL;
+}
+
 void *mmr_ring_write_ptr(mmr_ring *r, size_t *avail)
 {
-	uint64_t head = atomic_load_explicit(&r->sh->head, memory_order_relaxed);
+	uint64_t head, tail;
+	size_t fill;
+
+	if (__builtin_expect(!r || !avail, 0))
+		return ring_null_ptr("mmr_ring_write_ptr", r, avail);
+	head = atomic_load_explicit(&r->sh->head, memory_order_relaxed);
 	/* Acquire: the consumer's reads of the bytes it freed are done. */
-	uint64_t tail = atomic_load_explicit(&r->sh->tail, memory_order_acquire);
-	size_t fill = ring_fill(r, head, tail);
+	tail = atomic_load_explicit(&r->sh->tail, memory_order_acquire);
+	fill = ring_fill(r, head, tail);
 
 	r->seen_tail = tail;
 	*avail = fill == SIZE_MAX ? 0 : r->cap - fill;
@@ -486,9 +501,17 @@ static inline size_t ring_free_for(struct mmr_ring *r, uint64_t head, size_t n)
 
 void mmr_ring_produce(mmr_ring *r, size_t n)
 {
-	struct ring_shared *sh = r->sh;
-	uint64_t head = atomic_load_explicit(&sh->head, memory_order_relaxed);
-	size_t room = ring_free_for(r, head, n);
+	struct ring_shared *sh;
+	uint64_t head;
+	size_t room;
+
+	if (__builtin_expect(!r, 0)) {
+		mmri_err(EINVAL, "mmr_ring_produce: ring is NULL");
+		return;
+	}
+	sh = r->sh;
+	head = atomic_load_explicit(&sh->head, memory_order_relaxed);
+	room = ring_free_for(r, head, n);
 
 	/* The caller wrote through a view the consumer may read through the
 	 * other: keep the compiler from moving those stores past this point. */
@@ -507,10 +530,15 @@ void mmr_ring_produce(mmr_ring *r, size_t n)
 
 const void *mmr_ring_read_ptr(mmr_ring *r, size_t *avail)
 {
-	uint64_t tail = atomic_load_explicit(&r->sh->tail, memory_order_relaxed);
+	uint64_t tail, head;
+	size_t fill;
+
+	if (__builtin_expect(!r || !avail, 0))
+		return ring_null_ptr("mmr_ring_read_ptr", r, avail);
+	tail = atomic_load_explicit(&r->sh->tail, memory_order_relaxed);
 	/* Acquire: the producer's writes of these bytes are visible. */
-	uint64_t head = atomic_load_explicit(&r->sh->head, memory_order_acquire);
-	size_t fill = ring_fill(r, head, tail);
+	head = atomic_load_explicit(&r->sh->head, memory_order_acquire);
+	fill = ring_fill(r, head, tail);
 
 	r->seen_head = head;
 	*avail = fill == SIZE_MAX ? 0 : fill;
@@ -533,9 +561,17 @@ static inline size_t ring_filled_for(struct mmr_ring *r, uint64_t tail, size_t n
 
 void mmr_ring_consume(mmr_ring *r, size_t n)
 {
-	struct ring_shared *sh = r->sh;
-	uint64_t tail = atomic_load_explicit(&sh->tail, memory_order_relaxed);
-	size_t fill = ring_filled_for(r, tail, n);
+	struct ring_shared *sh;
+	uint64_t tail;
+	size_t fill;
+
+	if (__builtin_expect(!r, 0)) {
+		mmri_err(EINVAL, "mmr_ring_consume: ring is NULL");
+		return;
+	}
+	sh = r->sh;
+	tail = atomic_load_explicit(&sh->tail, memory_order_relaxed);
+	fill = ring_filled_for(r, tail, n);
 
 	/* The caller's loads of these bytes must stay before the release. */
 	mmr_barrier();
