@@ -61,6 +61,14 @@ enum mmr_backend {
 #define MMR_FIXED		0x00000200u /* map at addr, replacing */
 #define MMR_FIXED_NOREPLACE	0x00000400u /* map at addr, EEXIST if busy */
 
+/* mmr_region_open_fd(): refuse (EPERM) an object that is not sealed against
+ * shrinking and growing (see mmr_region_seal()). */
+#define MMR_REQUIRE_SEALED	0x00010000u
+/* mmr_ring_open_fd(): attach a ring whose object is not sealed (posix or
+ * hugetlbfs backend). Whoever else holds its fd can then ftruncate() it and
+ * make this process die of SIGBUS on its next access: trust them. */
+#define MMR_ACCEPT_UNSEALED	0x00020000u
+
 #define MMR_CREATE_FLAGS (MMR_BACKEND_MASK | MMR_HUGE_2MB | MMR_HUGE_1GB | \
 			  MMR_HUGE | MMR_THP | MMR_POPULATE)
 #define MMR_VIEW_FLAGS (MMR_POPULATE | MMR_FIXED | MMR_FIXED_NOREPLACE)
@@ -71,10 +79,16 @@ typedef struct mmr_region mmr_region;
 
 int mmr_region_create(mmr_region **out, size_t size, unsigned flags);
 /* Attach a region shared by another process through its fd (memfd, POSIX
- * shm or hugetlbfs file). The fd is duplicated; the caller keeps its own. */
+ * shm or hugetlbfs file). The fd is duplicated; the caller keeps its own.
+ * flags: MMR_POPULATE, MMR_THP, MMR_REQUIRE_SEALED. */
 int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags);
 /* Unmap every view made through the region and free the memory. NULL ok. */
 void mmr_region_destroy(mmr_region *r);
+/* Seal the region's size for good (F_SEAL_SHRINK | F_SEAL_GROW |
+ * F_SEAL_SEAL) so that no holder of its fd can truncate it under another's
+ * mappings (SIGBUS). memfd backend only: -EPERM for posix and hugetlbfs
+ * files, -EOPNOTSUPP without an fd. mmr_region_resize() then fails. */
+int mmr_region_seal(mmr_region *r);
 
 int mmr_region_resize(mmr_region *r, size_t new_size);
 /* Give [off, off+len) back to the system: every view then reads zeros. */

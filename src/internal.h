@@ -35,6 +35,9 @@
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
 #endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
 #endif
@@ -121,6 +124,13 @@ unsigned mmri_hugetlb_flag_bits(size_t page_size);	/* log2 << 26 */
 void mmri_fsize_limit_forget(void);
 /* Can a file grow to @size without a SIGXFSZ (RLIMIT_FSIZE)? */
 bool mmri_fsize_ok(size_t size);
+
+/* region_seal.c: 0 if @fd is sealed against shrink and grow, -EPERM if
+ * not (or cannot be), another -errno if F_GET_SEALS failed. No message. */
+int mmri_fd_sealed(int fd);
+/* The same, with a message for @fn saying what to do (@flag_hint: how the
+ * caller accepts the risk instead). */
+int mmri_require_sealed(int fd, const char *fn, const char *flag_hint);
 
 /* backend_mremap.c: views mirrored from r->master (mremap, sysv). */
 void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,

@@ -241,6 +241,23 @@ static int ring_region(mmr_region **reg, size_t size, unsigned flags)
 	return mmr_region_create(reg, size, flags);
 }
 
+/*
+ * Make the object's size final, so that no holder of the fd can truncate
+ * it under a peer's mappings (SIGBUS). Backends that cannot seal (posix,
+ * hugetlbfs files) or share (sysv, mremap) give a ring that only
+ * MMR_ACCEPT_UNSEALED attaches.
+ */
+static int ring_seal(mmr_region *reg)
+{
+	int ret = mmr_region_seal(reg);
+
+	if (ret == -EPERM || ret == -EOPNOTSUPP) {
+		mmri_clear_error();
+		return 0;
+	}
+	return ret;
+}
+
 int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 {
 	size_t base = mmri_base_page(), page, want, cap;
@@ -272,6 +289,9 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 		if (ret)
 			goto fail;
 	}
+	ret = ring_seal(r->reg);
+	if (ret)
+		goto fail;
 	ring_set_cap(r, cap);
 	ret = ring_map(r, page);
 	if (ret)
@@ -342,13 +362,19 @@ int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags)
 	if (!out)
 		return mmri_err(EINVAL, "mmr_ring_open_fd: out is NULL");
 	*out = NULL;
-	if (flags & ~MMR_POPULATE)
-		return mmri_err(EINVAL, "mmr_ring_open_fd: only MMR_POPULATE applies "
-				"(flags 0x%x)", flags);
+	if (flags & ~(MMR_POPULATE | MMR_ACCEPT_UNSEALED))
+		return mmri_err(EINVAL, "mmr_ring_open_fd: only MMR_POPULATE and "
+				"MMR_ACCEPT_UNSEALED apply (flags 0x%x)", flags);
+	/* Before anything is mapped: a truncated mapping is a SIGBUS. */
+	if (fd >= 0 && !(flags & MMR_ACCEPT_UNSEALED) &&
+	    (ret = mmri_require_sealed(fd, "mmr_ring_open_fd", "attach with "
+				       "MMR_ACCEPT_UNSEALED if you trust every holder "
+				       "of the fd")))
+		return ret;
 	r = ring_alloc();
 	if (!r)
 		return mmri_err(ENOMEM, "mmr_ring_open_fd: out of memory");
-	ret = mmr_region_open_fd(&r->reg, fd, flags);
+	ret = mmr_region_open_fd(&r->reg, fd, flags & MMR_POPULATE);
 	if (!ret)
 		ret = ring_peek(r, fd, &cap);
 	if (ret)

@@ -161,21 +161,24 @@ static int misuse_foreign_fd(void)
 
 	fd = memfd_with(2 * t_page(), NULL);	/* zeros */
 	CHECK(fd >= 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EPERM);	/* not sealed */
+	CHECK(strstr(mmr_last_error(), "not sealed"));
+	/* Past the seal check, the header is what tells. */
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, MMR_ACCEPT_UNSEALED), -EINVAL);
 	CHECK(r == NULL);
 	CHECK(strstr(mmr_last_error(), "does not hold an mmr_ring"));
 	close(fd);
 	fd = memfd_with(4 * t_page(), fill_garbage);
 	CHECK(fd >= 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, MMR_ACCEPT_UNSEALED), -EINVAL);
 	close(fd);
 	fd = memfd_with(100, NULL);		/* smaller than a page */
 	CHECK(fd >= 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, MMR_ACCEPT_UNSEALED), -EINVAL);
 	CHECK(strstr(mmr_last_error(), "not an mmr_ring"));
 	close(fd);
 	CHECK_EQ(pipe(pfd), 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, pfd[0], 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, pfd[0], MMR_ACCEPT_UNSEALED), -EINVAL);
 	close(pfd[0]);
 	close(pfd[1]);
 	CHECK_EQ(mmr_ring_open_fd(&r, -1, 0), -EBADF);
