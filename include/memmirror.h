@@ -69,6 +69,13 @@ enum mmr_backend {
  * make this process die of SIGBUS on its next access: trust them. */
 #define MMR_ACCEPT_UNSEALED	0x00020000u
 
+/* mmr_ring_create() and mmr_ring_open_fd(): this handle holds the ring's
+ * producer (consumer) end. Its peer then learns when it closes the end
+ * (mmr_ring_close(), mmr_ring_destroy()) or its process dies. */
+#define MMR_RING_PRODUCER	0x00040000u
+#define MMR_RING_CONSUMER	0x00080000u
+#define MMR_RING_ROLES		(MMR_RING_PRODUCER | MMR_RING_CONSUMER)
+
 #define MMR_CREATE_FLAGS (MMR_BACKEND_MASK | MMR_HUGE_2MB | MMR_HUGE_1GB | \
 			  MMR_HUGE | MMR_THP | MMR_POPULATE)
 #define MMR_VIEW_FLAGS (MMR_POPULATE | MMR_FIXED | MMR_FIXED_NOREPLACE)
@@ -204,10 +211,24 @@ void *mmr_ring_reserve(mmr_ring *r, size_t n);
 const void *mmr_ring_peek(mmr_ring *r, size_t n);
 
 /* Sleep (futex on the shared header) until at least @min bytes can be
- * read (written), or @timeout_ms pass (-1: forever, 0: just check).
- * 0 on success, -ETIMEDOUT, -EINVAL if @min exceeds the capacity. */
+ * read (written), or @timeout_ms pass (-1: forever, 0: just check). The
+ * other side wakes the sleeper only once @min is reached. 0 when ready;
+ * MMR_RING_EOF (readable) when the producer closed its end and fewer than
+ * @min bytes are left (read them with mmr_ring_read_ptr()); -EPIPE when the
+ * peer's process died without closing (readable: once fewer than @min
+ * bytes are left; every byte it produced can still be read) or, for
+ * writable, the consumer closed or died; -ETIMEDOUT; -EINVAL if @min
+ * exceeds the capacity. A death is seen within 50 ms. */
+#define MMR_RING_EOF 1
 int mmr_ring_wait_readable(mmr_ring *r, size_t min, int timeout_ms);
 int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms);
+/* Close the ends this handle holds (MMR_RING_PRODUCER/CONSUMER): the
+ * consumer then drains and gets MMR_RING_EOF, the producer -EPIPE.
+ * mmr_ring_destroy() does it too. */
+int mmr_ring_close(mmr_ring *r);
+/* How many times a wait checks the indices before it sleeps (default
+ * MMR_RING_SPIN_DEFAULT); 0 sleeps at once. */
+int mmr_ring_set_spin(mmr_ring *r, unsigned checks);
 
 size_t mmr_ring_capacity(const mmr_ring *r);
 /* The shared object's fd (owned by the ring), or -EOPNOTSUPP. */
