@@ -230,6 +230,14 @@ int mmr_ring_close(mmr_ring *r);
  * MMR_RING_SPIN_DEFAULT); 0 sleeps at once. */
 int mmr_ring_set_spin(mmr_ring *r, unsigned checks);
 
+/* Hand the ring to the process at the other end of UNIX socket @sock
+ * (SCM_RIGHTS), and take it there: mmr_ring_recv() attaches it as
+ * mmr_ring_open_fd(out, fd, flags) would (@flags: MMR_POPULATE,
+ * MMR_ACCEPT_UNSEALED, MMR_RING_PRODUCER or MMR_RING_CONSUMER). -EPROTO
+ * if the message is not a ring, -EPIPE if the peer closed the socket. */
+int mmr_ring_send(int sock, const mmr_ring *r);
+int mmr_ring_recv(int sock, mmr_ring **out, unsigned flags);
+
 size_t mmr_ring_capacity(const mmr_ring *r);
 /* The shared object's fd (owned by the ring), or -EOPNOTSUPP. */
 int mmr_ring_fd(const mmr_ring *r);
