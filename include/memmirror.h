@@ -226,6 +226,18 @@ int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms);
  * consumer then drains and gets MMR_RING_EOF, the producer -EPIPE.
  * mmr_ring_destroy() does it too. */
 int mmr_ring_close(mmr_ring *r);
+/* Waiting in poll()/epoll beside other fds. The handle must hold exactly
+ * one end. mmr_ring_poll_fd(): an eventfd (owned by the ring) that becomes
+ * readable when the consumer's (producer's) threshold set by
+ * mmr_ring_poll_arm() is met or the peer closes. mmr_ring_poll_arm(): 0
+ * when @min bytes are ready now, MMR_RING_EOF, -EPIPE, or -EAGAIN: armed,
+ * poll the fd, then call it again. The eventfds travel with
+ * mmr_ring_send() and fork(); a ring from mmr_ring_open_fd() has none
+ * (-EOPNOTSUPP). mmr_ring_peer_pidfd(): a pidfd of the peer's process,
+ * readable when it dies (owned by the ring), or -ENOENT. */
+int mmr_ring_poll_fd(const mmr_ring *r);
+int mmr_ring_poll_arm(mmr_ring *r, size_t min);
+int mmr_ring_peer_pidfd(mmr_ring *r);
 /* How many times a wait checks the indices before it sleeps (default
  * MMR_RING_SPIN_DEFAULT); 0 sleeps at once. */
 int mmr_ring_set_spin(mmr_ring *r, unsigned checks);

@@ -85,6 +85,7 @@ static struct mmr_ring *ring_alloc(void)
 	if (r) {
 		memset(r, 0, sizeof(*r));
 		r->peer_fd = -1;
+		r->efd[0] = r->efd[1] = -1;
 		r->spin = RING_SPIN_DEFAULT;
 	}
 	return r;
@@ -181,6 +182,9 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 	/* Last, so that a peer never sees a ring half described. */
 	ring_publish_magic(r->sh);
 	ring_sync_attach(r);
+	ret = ring_poll_create(r);
+	if (ret)
+		goto fail;
 	ret = ring_claim(r, ring_roles(flags), "mmr_ring_create");
 	if (ret)
 		goto fail;

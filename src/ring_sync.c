@@ -83,12 +83,25 @@ static bool ring_sleeper_fence(const struct mmr_ring *r)
 	return !atomic_load(&r->sh->light_peers);
 }
 
-static void ring_wake_both(struct ring_shared *sh)
+/* Make a poller's eventfd readable (a counter: repeats are harmless). */
+static void ring_kick(int efd)
 {
+	uint64_t one = 1;
+
+	if (efd >= 0)
+		mmri_write(efd, &one, sizeof(one));
+}
+
+static void ring_wake_both(const struct mmr_ring *r)
+{
+	struct ring_shared *sh = r->sh;
+
 	atomic_fetch_add(&sh->head_seq, 1);
 	atomic_fetch_add(&sh->tail_seq, 1);
 	mmri_futex_wake((uint32_t *)&sh->head_seq, INT_MAX, 1);
 	mmri_futex_wake((uint32_t *)&sh->tail_seq, INT_MAX, 1);
+	ring_kick(r->efd[RING_CONSUMER]);
+	ring_kick(r->efd[RING_PRODUCER]);
 }
 
 /*
@@ -102,16 +115,23 @@ void ring_sync_attach(struct mmr_ring *r)
 	r->peer_fd = -1;
 	if (!r->light || atomic_exchange(&r->sh->light_peers, 1))
 		return;
-	ring_wake_both(r->sh);
+	ring_wake_both(r);
 }
 
 /* The publisher's slow half: the sleeper's threshold was met. */
-void ring_wake(_Atomic uint64_t *want, _Atomic uint32_t *seq)
+void ring_wake(const struct mmr_ring *r, bool readable)
 {
+	struct ring_shared *sh = r->sh;
+	_Atomic uint64_t *want = readable ? &sh->rd_want : &sh->wr_want;
+	_Atomic uint32_t *seq = readable ? &sh->head_seq : &sh->tail_seq;
+
 	if (!atomic_exchange(want, 0))
 		return;
 	atomic_fetch_add(seq, 1);
-	mmri_futex_wake((uint32_t *)seq, INT_MAX, 1);
+	if (atomic_load(readable ? &sh->rd_poll : &sh->wr_poll))
+		ring_kick(r->efd[readable ? RING_CONSUMER : RING_PRODUCER]);
+	else
+		mmri_futex_wake((uint32_t *)seq, INT_MAX, 1);
 }
 
 /* ---- the ends: who holds them, closed or dead ---- */
@@ -245,9 +265,14 @@ void ring_sync_detach(struct mmr_ring *r)
 		if (r->roles & (1u << role))
 			ring_end_close(r->sh, (enum ring_role)role);
 	if (r->roles)
-		ring_wake_both(r->sh);
+		ring_wake_both(r);
 	r->roles = 0;
 	ring_forget_peer(r);
+	for (int i = 0; i < 2; i++) {
+		if (r->efd[i] >= 0)
+			mmri_close(r->efd[i]);
+		r->efd[i] = -1;
+	}
 }
 
 int mmr_ring_close(mmr_ring *r)
@@ -258,7 +283,11 @@ int mmr_ring_close(mmr_ring *r)
 		return mmri_err(EINVAL, "mmr_ring_close: this handle holds no end of the "
 				"ring: create or open it with MMR_RING_PRODUCER or "
 				"MMR_RING_CONSUMER");
-	ring_sync_detach(r);
+	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++)
+		if (r->roles & (1u << role))
+			ring_end_close(r->sh, (enum ring_role)role);
+	ring_wake_both(r);
+	r->roles = 0;
 	return 0;
 }
 
@@ -400,6 +429,8 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 			}
 			rel = &left;
 		}
+		/* On the futex, not in poll(): the publisher must wake that. */
+		atomic_store(readable ? &sh->rd_poll : &sh->wr_poll, 0);
 		atomic_store(want, ring_target(r, readable, min));
 		/* Now about to sleep: make a light peer see the threshold. */
 		if (!ring_sleeper_fence(r) && (!rel || ts_longer(rel, RING_SLICE_MS)))
@@ -455,4 +486,106 @@ int mmr_ring_set_spin(mmr_ring *r, unsigned checks)
 		return mmri_err(EINVAL, "mmr_ring_set_spin: ring is NULL");
 	r->spin = checks;
 	return 0;
+}
+
+/* ---- waiting in poll(2) ---- */
+
+int ring_poll_create(struct mmr_ring *r)
+{
+	for (int i = 0; i < 2; i++) {
+		r->efd[i] = mmri_eventfd();
+		if (r->efd[i] < 0) {
+			int ret = r->efd[i];
+
+			r->efd[i] = -1;
+			return mmri_err(-ret, "eventfd for poll() failed%s", ret == -EMFILE ?
+					": too many open files, raise ulimit -n" : "");
+		}
+	}
+	return 0;
+}
+
+/* The side a handle waits as: its only end. */
+static int ring_poll_side(const struct mmr_ring *r, const char *fn, bool *readable)
+{
+	*readable = r->roles == (1u << RING_CONSUMER);
+	if (r->roles != (1u << RING_CONSUMER) && r->roles != (1u << RING_PRODUCER))
+		return mmri_err(EINVAL, "%s: the handle must hold exactly one end of the "
+				"ring (MMR_RING_PRODUCER or MMR_RING_CONSUMER) to know "
+				"what to wait for", fn);
+	if (r->efd[*readable ? RING_CONSUMER : RING_PRODUCER] < 0)
+		return mmri_err(EOPNOTSUPP, "%s: this ring came without its eventfds "
+				"(mmr_ring_open_fd() of a bare fd): receive it with "
+				"mmr_ring_recv() or inherit it across fork()", fn);
+	return 0;
+}
+
+int mmr_ring_poll_fd(const mmr_ring *r)
+{
+	bool readable;
+	int ret;
+
+	if (!r)
+		return mmri_err(EINVAL, "mmr_ring_poll_fd: ring is NULL");
+	ret = ring_poll_side(r, "mmr_ring_poll_fd", &readable);
+	return ret ? ret : r->efd[readable ? RING_CONSUMER : RING_PRODUCER];
+}
+
+/*
+ * The waits' protocol with poll() in place of the futex: reset the
+ * eventfd, say we poll, store the threshold, fence, look again. A
+ * publisher that meets the threshold after our look sees it and writes
+ * the eventfd; one that met it before is seen by the look.
+ */
+int mmr_ring_poll_arm(mmr_ring *r, size_t min)
+{
+	const char *fn = "mmr_ring_poll_arm";
+	_Atomic uint64_t *want;
+	uint64_t count;
+	bool readable, watch;
+	int ret, efd;
+
+	if (!r)
+		return mmri_err(EINVAL, "%s: ring is NULL", fn);
+	ret = ring_poll_side(r, fn, &readable);
+	if (ret)
+		return ret;
+	if (min > r->cap)
+		return mmri_err(EINVAL, "%s: %zu bytes is more than the capacity (%zu)",
+				fn, min, r->cap);
+	min = min ? min : 1;
+	efd = r->efd[readable ? RING_CONSUMER : RING_PRODUCER];
+	want = readable ? &r->sh->rd_want : &r->sh->wr_want;
+	mmri_read(efd, &count, sizeof(count));	/* -EAGAIN when already 0 */
+	atomic_store(readable ? &r->sh->rd_poll : &r->sh->wr_poll, 1);
+	ret = ring_check(r, readable, min, &watch);
+	if (ret == WAIT_SLEEP) {
+		atomic_store(want, ring_target(r, readable, min));
+		if (!ring_sleeper_fence(r))
+			ring_kick(efd);	/* cannot fence: the poller looks again */
+		ret = ring_ready(r, readable) >= min ? WAIT_READY : -EAGAIN;
+	}
+	if (ret != -EAGAIN)
+		atomic_store(want, 0);
+	if (ret == -EPIPE)
+		return mmri_err(EPIPE, "%s: the %s", fn, readable ?
+				"producer died without closing its end" :
+				"consumer closed its end or died");
+	return ret;
+}
+
+int mmr_ring_peer_pidfd(mmr_ring *r)
+{
+	bool readable, watch;
+
+	if (!r)
+		return mmri_err(EINVAL, "mmr_ring_peer_pidfd: ring is NULL");
+	if (ring_poll_side(r, "mmr_ring_peer_pidfd", &readable) == -EINVAL)
+		return -EINVAL;
+	ring_end_state(r, readable ? RING_PRODUCER : RING_CONSUMER, &watch);
+	if (r->peer_fd < 0)
+		return mmri_err(ENOENT, "mmr_ring_peer_pidfd: no peer process to watch "
+				"(none attached yet, the peer is this process, or the "
+				"kernel has no pidfd_open)");
+	return r->peer_fd;
 }

@@ -71,6 +71,10 @@ struct ring_shared {
 	 * nobody sleeps. */
 	_Alignas(RING_LINE) _Atomic uint64_t rd_want;
 	_Atomic uint64_t wr_want;
+	/* 1 while that side waits in poll() on its eventfd (mmr_ring_poll_arm):
+	 * the publisher that meets the threshold then writes the eventfd too. */
+	_Atomic uint32_t rd_poll;
+	_Atomic uint32_t wr_poll;
 
 	_Alignas(RING_LINE) struct ring_end end[2];	/* enum ring_role */
 };
@@ -88,6 +92,10 @@ struct mmr_ring {
 	bool light;		/* publish without a fence (see ring_sync.c) */
 	unsigned roles;		/* 1 << enum ring_role this handle claimed */
 	unsigned spin;		/* checks before a wait goes to sleep */
+
+	/* eventfds that wake a consumer (producer) polling them; -1 when the
+	 * ring came without them (mmr_ring_open_fd() of a bare fd). */
+	int efd[2];		/* [RING_CONSUMER]: consumer's, [RING_PRODUCER] */
 
 	/* The peer watched by this handle's waits (ring_sync.c). */
 	int peer_fd;		/* pidfd, or -1 */
@@ -129,8 +137,9 @@ static inline uint64_t ring_acquire_magic(struct ring_shared *sh)
 	return atomic_load_explicit(&sh->magic, memory_order_acquire);
 }
 
-/* ring_sync.c: wake the side waiting for @want to reach @v. */
-void ring_wake(_Atomic uint64_t *want, _Atomic uint32_t *seq);
+/* ring_sync.c: wake the consumer (@readable) or the producer: its
+ * threshold was met. */
+void ring_wake(const struct mmr_ring *r, bool readable);
 
 /*
  * Store a new index (release), then wake the other side if it sleeps and
@@ -139,8 +148,7 @@ void ring_wake(_Atomic uint64_t *want, _Atomic uint32_t *seq);
  * sleeper's seq_cst threshold store.
  */
 static inline void ring_publish(const struct mmr_ring *r, _Atomic uint64_t *idx,
-				uint64_t v, _Atomic uint64_t *want,
-				_Atomic uint32_t *seq)
+				uint64_t v, _Atomic uint64_t *want, bool readable)
 {
 	uint64_t w;
 
@@ -153,17 +161,17 @@ static inline void ring_publish(const struct mmr_ring *r, _Atomic uint64_t *idx,
 		w = atomic_load(want);
 	}
 	if (__builtin_expect(w != 0, 0) && (int64_t)(v - w) >= 0)
-		ring_wake(want, seq);
+		ring_wake(r, readable);
 }
 
 static inline void ring_publish_head(struct mmr_ring *r, uint64_t head)
 {
-	ring_publish(r, &r->sh->head, head, &r->sh->rd_want, &r->sh->head_seq);
+	ring_publish(r, &r->sh->head, head, &r->sh->rd_want, true);
 }
 
 static inline void ring_publish_tail(struct mmr_ring *r, uint64_t tail)
 {
-	ring_publish(r, &r->sh->tail, tail, &r->sh->wr_want, &r->sh->tail_seq);
+	ring_publish(r, &r->sh->tail, tail, &r->sh->wr_want, false);
 }
 
 /* ---- ring_sync.c ---- */
@@ -173,7 +181,10 @@ static inline void ring_publish_tail(struct mmr_ring *r, uint64_t tail)
 void ring_sync_attach(struct mmr_ring *r);
 /* Claim the ends in @roles (1 << enum ring_role) for this process. */
 int ring_claim(struct mmr_ring *r, unsigned roles, const char *fn);
-/* Close the ends this handle claimed and forget the peer it watched. */
+/* Make the two eventfds of a new ring; 0 or -errno (message set). */
+int ring_poll_create(struct mmr_ring *r);
+/* Close the ends this handle claimed, forget the peer it watched, close
+ * the eventfds. */
 void ring_sync_detach(struct mmr_ring *r);
 int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 	      const char *fn);

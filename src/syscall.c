@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -434,6 +435,27 @@ ssize_t mmri_recvmsg(int sock, struct msghdr *msg, int flags)
 		int err = fault(MMRI_SYS_RECVMSG);
 
 		n = err ? -err : recvmsg(sock, msg, flags);
+		if (n < 0 && !err)
+			n = -errno;
+	} while (n == -EINTR);
+	return n;
+}
+
+int mmri_eventfd(void)
+{
+	int err = fault(MMRI_SYS_EVENTFD);
+
+	return err ? -err : ret(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
+
+ssize_t mmri_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		int err = fault(MMRI_SYS_WRITE);
+
+		n = err ? -err : write(fd, buf, len);
 		if (n < 0 && !err)
 			n = -errno;
 	} while (n == -EINTR);

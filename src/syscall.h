@@ -50,6 +50,8 @@ enum mmri_sys {
 	MMRI_SYS_GETPID,
 	MMRI_SYS_SENDMSG,
 	MMRI_SYS_RECVMSG,
+	MMRI_SYS_EVENTFD,
+	MMRI_SYS_WRITE,
 	MMRI_SYS_COUNT
 };
 
@@ -114,5 +116,10 @@ struct msghdr;
 /* sendmsg(2)/recvmsg(2), retried on EINTR. */
 ssize_t mmri_sendmsg(int sock, const struct msghdr *msg, int flags);
 ssize_t mmri_recvmsg(int sock, struct msghdr *msg, int flags);
+
+/* eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK. */
+int mmri_eventfd(void);
+/* write(2), retried on EINTR. */
+ssize_t mmri_write(int fd, const void *buf, size_t len);
 
 #endif /* MMR_SYSCALL_H */

@@ -86,11 +86,15 @@ static int send_recv_refusals(void)
 	CHECK_EQ(mmr_ring_recv(sv[1], &got, 0), -EPROTO);
 	CHECK(got == NULL);
 	CHECK(strstr(mmr_last_error(), "not from mmr_ring_send"));
-	/* The right tag, three descriptors: all closed, none kept. */
+	/* The right tag, three memfds: not eventfds; all closed, none kept. */
 	memcpy(tag.name, "mmr_ring", 8);
 	CHECK_EQ(send_raw(sv[0], &tag, sizeof(tag), mmr_ring_fd(r), 3), 0);
 	CHECK_EQ(mmr_ring_recv(sv[1], &got, 0), -EPROTO);
-	CHECK(strstr(mmr_last_error(), "3 descriptors"));
+	CHECK(strstr(mmr_last_error(), "not eventfds"));
+	/* Four descriptors. */
+	CHECK_EQ(send_raw(sv[0], &tag, sizeof(tag), mmr_ring_fd(r), 4), 0);
+	CHECK_EQ(mmr_ring_recv(sv[1], &got, 0), -EPROTO);
+	CHECK(strstr(mmr_last_error(), "4 descriptors"));
 	/* The right tag and no descriptor. */
 	CHECK_EQ(send_raw(sv[0], &tag, sizeof(tag), -1, 0), 0);
 	CHECK_EQ(mmr_ring_recv(sv[1], &got, 0), -EPROTO);
