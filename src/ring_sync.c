@@ -257,16 +257,38 @@ static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role,
 	return ring_peer_alive(r, pid, start) ? PEER_ALIVE : PEER_DEAD;
 }
 
+/*
+ * Close the ends this handle claimed, if this process still holds them: a
+ * child that inherited the handle across fork() and destroys its copy
+ * leaves its parent's ends open (as closing an inherited pipe end does).
+ * Returns how many it closed.
+ */
+static int ring_close_ends(struct mmr_ring *r)
+{
+	uint32_t self = (uint32_t)mmri_getpid();
+	int n = 0;
+
+	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++) {
+		struct ring_end *e = &r->sh->end[role];
+
+		if (!(r->roles & (1u << role)) ||
+		    atomic_load_explicit(&e->pid, memory_order_relaxed) != self)
+			continue;
+		ring_end_close(r->sh, (enum ring_role)role);
+		n++;
+	}
+	if (n)
+		ring_wake_both(r);
+	r->roles = 0;
+	return n;
+}
+
 void ring_sync_detach(struct mmr_ring *r)
 {
 	if (!r->sh)
 		return;
-	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++)
-		if (r->roles & (1u << role))
-			ring_end_close(r->sh, (enum ring_role)role);
 	if (r->roles)
-		ring_wake_both(r);
-	r->roles = 0;
+		ring_close_ends(r);
 	ring_forget_peer(r);
 	for (int i = 0; i < 2; i++) {
 		if (r->efd[i] >= 0)
@@ -283,11 +305,10 @@ int mmr_ring_close(mmr_ring *r)
 		return mmri_err(EINVAL, "mmr_ring_close: this handle holds no end of the "
 				"ring: create or open it with MMR_RING_PRODUCER or "
 				"MMR_RING_CONSUMER");
-	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++)
-		if (r->roles & (1u << role))
-			ring_end_close(r->sh, (enum ring_role)role);
-	ring_wake_both(r);
-	r->roles = 0;
+	if (!ring_close_ends(r))
+		return mmri_err(EPERM, "mmr_ring_close: this handle's ends are held by "
+				"another process now (the handle was inherited across "
+				"fork(), or another handle claimed them)");
 	return 0;
 }
 

@@ -72,6 +72,36 @@ static int consume_pattern(mmr_ring *r, size_t min, int64_t *got)
 	return ret;
 }
 
+/* A forked child that destroys its inherited copy of the consumer's
+ * handle does not close the parent's end; closing it there is refused. */
+static int eof_fork_copy_keeps_end(void)
+{
+	mmr_ring *c, *p;
+	int status;
+	pid_t pid;
+
+	CHECK_EQ(mmr_ring_create(&c, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(mmr_ring_open_fd(&p, mmr_ring_fd(c), MMR_RING_PRODUCER), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int ret = mmr_ring_close(c);
+
+		mmr_ring_destroy(c);
+		mmr_ring_destroy(p);
+		_exit(ret == -EPERM ? 0 : 1);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Both ends still open here: no EOF, no EPIPE. */
+	CHECK_EQ(mmr_ring_wait_readable(c, 1, 0), -ETIMEDOUT);
+	CHECK_EQ(mmr_ring_wait_writable(p, 1, 0), 0);
+	mmr_ring_destroy(p);
+	CHECK_EQ(mmr_ring_wait_readable(c, 1, 0), MMR_RING_EOF);
+	mmr_ring_destroy(c);
+	return T_PASS;
+}
+
 /* A child process produces and closes; the parent drains, then EOF. */
 static int eof_process(void)
 {
@@ -328,5 +358,5 @@ static int death_pid_reused(void)
 	return ret;
 }
 
-T_MAIN(T(eof_process), T(eof_short_tail), T(eof_threads), T(eof_consumer_gone),
+T_MAIN(T(eof_process), T(eof_fork_copy_keeps_end), T(eof_short_tail), T(eof_threads), T(eof_consumer_gone),
        T(death_producer_killed), T(death_consumer_killed), T(death_pid_reused))
