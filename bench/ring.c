@@ -693,6 +693,120 @@ static int bench_waits(int rounds, int quick, int json)
 	return 0;
 }
 
+/* ---- small records, one at a time or in batches (--batch) ---- */
+
+struct batch_job {
+	mmr_ring *r;
+	size_t rec;
+	unsigned long n;
+	int batch;		/* 0: reserve/peek one record per call */
+	uint64_t sum;
+};
+
+#define BATCH_MAX 64
+
+static void *batch_producer(void *arg)
+{
+	struct batch_job *j = arg;
+	unsigned char rec[64] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	for (unsigned long i = 0; i < j->n;) {
+		size_t k = j->batch ? BATCH_MAX : 1;
+		unsigned char *w;
+
+		if (k > j->n - i)
+			k = j->n - i;
+		w = j->batch ? mmr_ring_reserve_records(j->r, j->rec, &k) :
+			mmr_ring_reserve(j->r, j->rec);
+		if (!w) {
+			cpu_relax();
+			continue;
+		}
+		for (size_t q = 0; q < k; q++, i++) {
+			rec[0] = (unsigned char)i;
+			memcpy(w + q * j->rec, rec, j->rec);
+		}
+		mmr_ring_produce(j->r, k * j->rec);
+	}
+	return NULL;
+}
+
+static uint64_t batch_run(size_t rec, unsigned long n, int batch)
+{
+	struct batch_job j = { .rec = rec, .n = n, .batch = batch };
+	uint64_t t0, sum = 0;
+	pthread_t t;
+
+	if (mmr_ring_create(&j.r, STREAM_CAP, 0))
+		return 0;
+	t0 = wait_now_ns();
+	if (pthread_create(&t, NULL, batch_producer, &j)) {
+		mmr_ring_destroy(j.r);
+		return 0;
+	}
+	for (unsigned long i = 0; i < n;) {
+		size_t k = batch ? BATCH_MAX : 1;
+		const unsigned char *p;
+
+		if (k > n - i)
+			k = n - i;
+		p = batch ? mmr_ring_peek_records(j.r, rec, &k) : mmr_ring_peek(j.r, rec);
+		if (!p) {
+			cpu_relax();
+			continue;
+		}
+		for (size_t q = 0; q < k; q++, i++)
+			sum = sum * 31 + p[q * rec] + p[q * rec + rec - 1];
+		mmr_ring_consume(j.r, k * rec);
+	}
+	pthread_join(t, NULL);
+	t0 = wait_now_ns() - t0;
+	mmr_ring_destroy(j.r);
+	return sum ? t0 : 0;	/* the sum keeps the reads; 0 is (nearly) impossible */
+}
+
+static int bench_batch(int rounds, int quick, int json)
+{
+	static const size_t recs[] = { 8, 64 };
+	enum { NR = sizeof(recs) / sizeof(recs[0]) };
+	uint64_t ns[NR][2][MAX_ROUNDS];
+	unsigned long n = quick ? 2000000 : 10000000;
+
+	for (int k = 0; k < rounds; k++)
+		for (int i = 0; i < NR; i++)
+			for (int b = 0; b < 2; b++)
+				if (!(ns[i][b][k] = batch_run(recs[i], n, b))) {
+					fprintf(stderr, "mmr bench ring --batch: %s\n",
+						mmr_last_error());
+					return 1;
+				}
+	if (json)
+		printf("{\n  \"batch\": [");
+	else
+		printf("Two threads, small records (%lu per run), 256 KiB ring, spinning:\n"
+		       "one reserve/peek per record against mmr_ring_reserve_records/"
+		       "peek_records of up to %d\n\n%-8s %14s %14s %8s\n", n, BATCH_MAX,
+		       "record", "one (Mrec/s)", "batch (Mrec/s)", "ratio");
+	for (int i = 0; i < NR; i++) {
+		double one = n / ((double)median(ns[i][0], rounds) / 1e9) / 1e6;
+		double bat = n / ((double)median(ns[i][1], rounds) / 1e9) / 1e6;
+		double ratio = median_ratio(ns[i][0], ns[i][1], rounds);
+
+		if (json)
+			printf("%s\n    {\"record\": %zu, \"one_mrec_s\": %.1f, "
+			       "\"batch_mrec_s\": %.1f, \"batch_vs_one\": %.2f}",
+			       i ? "," : "", recs[i], one, bat, ratio);
+		else
+			printf("%-8zu %14.1f %14.1f %7.2fx\n", recs[i], one, bat, ratio);
+	}
+	if (json)
+		printf("\n  ],\n  \"rounds\": %d\n}\n", rounds);
+	else
+		printf("\nmedian of %d interleaved rounds; ratio: median of per-round "
+		       "ratios\n", rounds);
+	return 0;
+}
+
 /* ---- output ---- */
 
 /* Two threads: mmr, cow, handoff (+ GNU Radio when @pr). */
@@ -783,7 +897,7 @@ int mmr_bench_ring(int argc, char **argv)
 	       NX = sizeof(straddle) / sizeof(straddle[0]) };
 	struct row srows[2][NS], xrows[2][2][NX];	/* [solo][fields] */
 	struct peer pr = { 0 };
-	int json = 0, quick = 0, rounds = 7, waits = 0;
+	int json = 0, quick = 0, rounds = 7, waits = 0, batch = 0;
 	uint64_t create_ns;
 
 	for (int i = 1; i < argc; i++) {
@@ -795,9 +909,11 @@ int mmr_bench_ring(int argc, char **argv)
 			rounds = atoi(argv[i] + 9);
 		else if (!strcmp(argv[i], "--waits"))
 			waits = 1;
+		else if (!strcmp(argv[i], "--batch"))
+			batch = 1;
 		else {
 			fprintf(stderr, "usage: mmr bench ring [--json] [--quick] [--rounds=N] "
-				"[--waits]\n");
+				"[--waits | --batch]\n");
 			return 2;
 		}
 	}
@@ -807,6 +923,8 @@ int mmr_bench_ring(int argc, char **argv)
 		rounds = 7;
 	if (waits)
 		return bench_waits(rounds, quick, json);
+	if (batch)
+		return bench_batch(rounds, quick, json);
 	peer_init(&pr);
 	create_ns = create_destroy_ns(rounds, quick ? 50 : 300);
 	if (!create_ns) {

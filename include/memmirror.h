@@ -209,6 +209,13 @@ void mmr_ring_consume(mmr_ring *r, size_t n);
  * index is read only when the last one seen is not enough. */
 void *mmr_ring_reserve(mmr_ring *r, size_t n);
 const void *mmr_ring_peek(mmr_ring *r, size_t n);
+/* Batches of records of @size bytes: *count in, the most wanted; out, how
+ * many are free (filled) and contiguous there, at least 1; then produce
+ * (consume) count * size bytes at once. NULL with errno EAGAIN (*count 0)
+ * while not even one is, EINVAL for a NULL ring or count, a 0 size or
+ * *count, or a record larger than the capacity. */
+void *mmr_ring_reserve_records(mmr_ring *r, size_t size, size_t *count);
+const void *mmr_ring_peek_records(mmr_ring *r, size_t size, size_t *count);
 
 /* Sleep (futex on the shared header) until at least @min bytes can be
  * read (written), or @timeout_ms pass (-1: forever, 0: just check). The

@@ -501,3 +501,70 @@ const void *mmr_ring_peek(mmr_ring *r, size_t n)
 	return r->data + ring_off(r, tail);
 }
 
+
+/* ---- batches of fixed-size records ---- */
+
+/* Check a batch call's arguments; *want: bytes for the most records. */
+static bool ring_batch_args(const struct mmr_ring *r, size_t size, size_t *count,
+			    const char *fn, size_t *want)
+{
+	const char *why = !r ? "ring is NULL" : !count ? "count is NULL" :
+		!size ? "record size is 0" : !*count ? "*count is 0" :
+		size > r->cap ? "a record is larger than the capacity" : NULL;
+
+	if (why) {
+		mmri_err(EINVAL, "%s: %s", fn, why);
+		errno = EINVAL;
+		return false;
+	}
+	/* At most what the ring holds: no overflow, nothing to wait for. */
+	if (*count > r->cap / size)
+		*count = r->cap / size;
+	*want = *count * size;
+	return true;
+}
+
+/*
+ * Up to *count records of @size bytes at once: one look at the other
+ * side's index (only when the last one seen leaves too little) and one
+ * produce()/consume() for the lot.
+ */
+void *mmr_ring_reserve_records(mmr_ring *r, size_t size, size_t *count)
+{
+	uint64_t head;
+	size_t want, room;
+
+	if (!ring_batch_args(r, size, count, "mmr_ring_reserve_records", &want))
+		return NULL;
+	head = ring_own_index(&r->sh->head);
+	room = ring_free_for(r, head, want);
+	if (__builtin_expect(room == SIZE_MAX || room < size, 0)) {
+		*count = 0;
+		errno = room == SIZE_MAX ? EINVAL : EAGAIN;
+		return NULL;
+	}
+	if (room < want)
+		*count = room / size;
+	mmr_barrier();
+	return r->data + ring_off(r, head);
+}
+
+const void *mmr_ring_peek_records(mmr_ring *r, size_t size, size_t *count)
+{
+	uint64_t tail;
+	size_t want, fill;
+
+	if (!ring_batch_args(r, size, count, "mmr_ring_peek_records", &want))
+		return NULL;
+	tail = ring_own_index(&r->sh->tail);
+	fill = ring_filled_for(r, tail, want);
+	if (__builtin_expect(fill == SIZE_MAX || fill < size, 0)) {
+		*count = 0;
+		errno = fill == SIZE_MAX ? EINVAL : EAGAIN;
+		return NULL;
+	}
+	if (fill < want)
+		*count = fill / size;
+	mmr_barrier();
+	return r->data + ring_off(r, tail);
+}
