@@ -84,7 +84,7 @@ static struct mmr_ring *ring_alloc(void)
 
 	if (r) {
 		memset(r, 0, sizeof(*r));
-		r->peer_fd = -1;
+		r->peer_fd[0] = r->peer_fd[1] = -1;
 		r->efd[0] = r->efd[1] = -1;
 		r->spin = RING_SPIN_DEFAULT;
 	}

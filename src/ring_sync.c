@@ -112,7 +112,7 @@ static void ring_wake_both(const struct mmr_ring *r)
 void ring_sync_attach(struct mmr_ring *r)
 {
 	r->light = ring_fence_init() == FENCE_LIGHT;
-	r->peer_fd = -1;
+	r->peer_fd[0] = r->peer_fd[1] = -1;
 	if (!r->light || atomic_exchange(&r->sh->light_peers, 1))
 		return;
 	ring_wake_both(r);
@@ -195,13 +195,13 @@ static void ring_end_close(struct ring_shared *sh, enum ring_role role)
 
 enum ring_peer { PEER_NONE, PEER_ALIVE, PEER_CLOSED, PEER_DEAD };
 
-static void ring_forget_peer(struct mmr_ring *r)
+static void ring_forget_peer(struct mmr_ring *r, enum ring_role role)
 {
-	if (r->peer_fd >= 0)
-		mmri_close(r->peer_fd);
-	r->peer_fd = -1;
-	r->peer_pid = 0;
-	r->peer_start = 0;
+	if (r->peer_fd[role] >= 0)
+		mmri_close(r->peer_fd[role]);
+	r->peer_fd[role] = -1;
+	r->peer_pid[role] = 0;
+	r->peer_start[role] = 0;
 }
 
 /*
@@ -211,28 +211,31 @@ static void ring_forget_peer(struct mmr_ring *r)
  * time right after, so a pid reused before the open is caught too. Without
  * pidfd_open: kill(pid, 0) and the start time, on every check.
  */
-static bool ring_peer_alive(struct mmr_ring *r, uint32_t pid, uint64_t start)
+static bool ring_peer_alive(struct mmr_ring *r, enum ring_role role, uint32_t pid,
+			    uint64_t start)
 {
 	struct pollfd p;
 	int fd;
 
-	if (r->peer_pid != pid || r->peer_start != start) {
-		ring_forget_peer(r);
+	if ((pid_t)pid <= 0)	/* a peer wrote garbage: no kill(-1) here */
+		return false;
+	if (r->peer_pid[role] != pid || r->peer_start[role] != start) {
+		ring_forget_peer(r, role);
 		fd = mmri_pidfd_open((pid_t)pid, 0);
-		if (fd == -ESRCH || (pid_t)pid <= 0)
+		if (fd == -ESRCH)
 			return false;
 		if (proc_start(pid) != start) {
 			if (fd >= 0)
 				mmri_close(fd);
 			return false;
 		}
-		r->peer_fd = fd >= 0 ? fd : -1;
-		r->peer_pid = pid;
-		r->peer_start = start;
+		r->peer_fd[role] = fd >= 0 ? fd : -1;
+		r->peer_pid[role] = pid;
+		r->peer_start[role] = start;
 	}
-	if (r->peer_fd < 0)
+	if (r->peer_fd[role] < 0)
 		return mmri_kill((pid_t)pid, 0) != -ESRCH && proc_start(pid) == start;
-	p = (struct pollfd){ .fd = r->peer_fd, .events = POLLIN };
+	p = (struct pollfd){ .fd = r->peer_fd[role], .events = POLLIN };
 	return mmri_poll(&p, 1, 0) == 0;
 }
 
@@ -254,7 +257,7 @@ static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role,
 	if (pid == (uint32_t)mmri_getpid())
 		return PEER_ALIVE;	/* threads of this process */
 	*other_process = true;
-	return ring_peer_alive(r, pid, start) ? PEER_ALIVE : PEER_DEAD;
+	return ring_peer_alive(r, role, pid, start) ? PEER_ALIVE : PEER_DEAD;
 }
 
 /*
@@ -289,8 +292,8 @@ void ring_sync_detach(struct mmr_ring *r)
 		return;
 	if (r->roles)
 		ring_close_ends(r);
-	ring_forget_peer(r);
 	for (int i = 0; i < 2; i++) {
+		ring_forget_peer(r, (enum ring_role)i);
 		if (r->efd[i] >= 0)
 			mmri_close(r->efd[i]);
 		r->efd[i] = -1;
@@ -597,16 +600,18 @@ int mmr_ring_poll_arm(mmr_ring *r, size_t min)
 
 int mmr_ring_peer_pidfd(mmr_ring *r)
 {
+	enum ring_role peer;
 	bool readable, watch;
 
 	if (!r)
 		return mmri_err(EINVAL, "mmr_ring_peer_pidfd: ring is NULL");
 	if (ring_poll_side(r, "mmr_ring_peer_pidfd", &readable) == -EINVAL)
 		return -EINVAL;
-	ring_end_state(r, readable ? RING_PRODUCER : RING_CONSUMER, &watch);
-	if (r->peer_fd < 0)
+	peer = readable ? RING_PRODUCER : RING_CONSUMER;
+	ring_end_state(r, peer, &watch);
+	if (r->peer_fd[peer] < 0)
 		return mmri_err(ENOENT, "mmr_ring_peer_pidfd: no peer process to watch "
 				"(none attached yet, the peer is this process, or the "
 				"kernel has no pidfd_open)");
-	return r->peer_fd;
+	return r->peer_fd[peer];
 }

@@ -97,10 +97,11 @@ struct mmr_ring {
 	 * ring came without them (mmr_ring_open_fd() of a bare fd). */
 	int efd[2];		/* [RING_CONSUMER]: consumer's, [RING_PRODUCER] */
 
-	/* The peer watched by this handle's waits (ring_sync.c). */
-	int peer_fd;		/* pidfd, or -1 */
-	uint32_t peer_pid;
-	uint64_t peer_start;
+	/* The holder of each end, as watched by this handle's waits
+	 * (ring_sync.c); per end, as two threads may wait on one handle. */
+	int peer_fd[2];		/* pidfd, or -1 */
+	uint32_t peer_pid[2];
+	uint64_t peer_start[2];
 
 	/* The last index seen of the other side, a lower bound (indices only
 	 * grow) that spares produce() and consume() a trip to the peer's
