@@ -29,6 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -807,6 +810,209 @@ static int bench_batch(int rounds, int quick, int json)
 	return 0;
 }
 
+/* ---- two processes, every byte read, against the kernel's IPC (--procs) ---- */
+
+enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COUNT };
+static const char *const pm_name[PM_COUNT] = { "mmr", "pipe", "vmsplice", "socketpair" };
+
+/* Read exactly @n bytes. */
+static int read_full(int fd, unsigned char *buf, size_t n)
+{
+	for (size_t k = 0; k < n;) {
+		ssize_t m = read(fd, buf + k, n - k);
+
+		if (m <= 0)
+			return -1;
+		k += (size_t)m;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const unsigned char *buf, size_t n)
+{
+	for (size_t k = 0; k < n;) {
+		ssize_t m = write(fd, buf + k, n - k);
+
+		if (m <= 0)
+			return -1;
+		k += (size_t)m;
+	}
+	return 0;
+}
+
+/* vmsplice the record's pages into the pipe: no copy on this side. */
+static int vmsplice_full(int fd, unsigned char *buf, size_t n)
+{
+	struct iovec iov = { buf, n };
+
+	while (iov.iov_len) {
+		ssize_t m = vmsplice(fd, &iov, 1, 0);
+
+		if (m <= 0)
+			return -1;
+		iov.iov_base = (unsigned char *)iov.iov_base + m;
+		iov.iov_len -= (size_t)m;
+	}
+	return 0;
+}
+
+/*
+ * A forked consumer reads @n records of @rec bytes and checksums every
+ * byte (the ring's in place, the others from a read() buffer), then sends
+ * the sum back; the producer checksums what it sent. Returns ns, 0 on a
+ * failure or a wrong sum. vmsplice hands the pipe references to the
+ * producer's pages: it rotates over enough buffers that none is rewritten
+ * while the pipe may still hold it.
+ */
+static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
+{
+	size_t cap = rec * 4 > (256u << 10) ? rec * 4 : (256u << 10);
+	size_t nbuf = m == PM_VMSPLICE ? 2 * (cap / rec) + 2 : 1;
+	int res[2], ch[2] = { -1, -1 }, status;
+	uint64_t sum = 0, got = 0, t0, t = 0;
+	unsigned char *bufs;
+	mmr_ring *r = NULL;
+	pid_t pid;
+
+	bufs = aligned_alloc(4096, (nbuf * rec + 4095) / 4096 * 4096);
+	if (!bufs || pipe(res))
+		return 0;
+	for (size_t i = 0; i < nbuf * rec; i++)
+		bufs[i] = (unsigned char)(i * 7 + 1);
+	if (m == PM_MMR && (mmr_ring_create(&r, cap, MMR_RING_PRODUCER)))
+		goto out;
+	if ((m == PM_PIPE || m == PM_VMSPLICE) && pipe(ch))
+		goto out;
+	if (m == PM_SOCKET && socketpair(AF_UNIX, SOCK_STREAM, 0, ch))
+		goto out;
+	if (ch[1] >= 0 && m != PM_SOCKET)
+		fcntl(ch[1], F_SETPIPE_SZ, (int)cap);	/* as big as the ring */
+	if (m == PM_SOCKET) {
+		int sz = (int)cap;
+
+		setsockopt(ch[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		setsockopt(ch[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	pid = fork();
+	if (pid == 0) {
+		unsigned char *in = r ? NULL : malloc(rec);
+		mmr_ring *c = NULL;
+		uint64_t s = 0;
+
+		if (r && mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER))
+			_exit(1);
+		for (unsigned long i = 0; i < n; i++) {
+			if (c) {
+				size_t avail;
+
+				if (mmr_ring_wait_readable(c, rec, -1))
+					_exit(1);
+				s = wait_sum(s, mmr_ring_read_ptr(c, &avail), rec);
+				mmr_ring_consume(c, rec);
+			} else {
+				if (!in || read_full(ch[0], in, rec))
+					_exit(1);
+				s = wait_sum(s, in, rec);
+			}
+		}
+		_exit(write(res[1], &s, sizeof(s)) == sizeof(s) ? 0 : 1);
+	}
+	if (pid < 0)
+		goto out;
+	t0 = wait_now_ns();
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned char *b = bufs + (i % nbuf) * rec;
+		int bad = 0;
+
+		b[0] = (unsigned char)i;	/* every record differs */
+		sum = wait_sum(sum, b, rec);
+		if (r) {
+			size_t avail;
+
+			bad = mmr_ring_wait_writable(r, rec, -1) != 0;
+			if (!bad) {
+				memcpy(mmr_ring_write_ptr(r, &avail), b, rec);
+				mmr_ring_produce(r, rec);
+			}
+		} else if (m == PM_VMSPLICE) {
+			bad = vmsplice_full(ch[1], b, rec);
+		} else {
+			bad = write_full(ch[1], b, rec);
+		}
+		if (bad)
+			break;
+	}
+	if (read(res[0], &got, sizeof(got)) != sizeof(got))
+		got = ~sum;
+	t = wait_now_ns() - t0;
+	waitpid(pid, &status, 0);
+out:
+	mmr_ring_destroy(r);
+	for (int i = 0; i < 2; i++) {
+		close(res[i]);
+		if (ch[i] >= 0)
+			close(ch[i]);
+	}
+	free(bufs);
+	return got == sum && t ? t : 0;
+}
+
+static int bench_procs(int rounds, int quick, int json)
+{
+	static const size_t recs[] = { 64, 1024, 4096, 65536, 1u << 20 };
+	enum { NR = sizeof(recs) / sizeof(recs[0]) };
+	static uint64_t ns[NR][PM_COUNT][MAX_ROUNDS];
+	uint64_t bytes = quick ? 64ull << 20 : 256ull << 20;
+
+	for (int k = 0; k < rounds; k++)
+		for (int i = 0; i < NR; i++)
+			for (int m = 0; m < PM_COUNT; m++) {
+				/* 64 B records: fewer bytes, the per-record cost rules. */
+				unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 :
+								   bytes) / recs[i]);
+
+				if (!(ns[i][m][k] = proc_run((enum proc_method)m, recs[i], n))) {
+					fprintf(stderr, "mmr bench ring --procs: %s with %zu-byte "
+						"records failed (%s)\n", pm_name[m], recs[i],
+						mmr_last_error());
+					return 1;
+				}
+			}
+	if (json)
+		printf("{\n  \"two_processes\": [");
+	else
+		printf("Two processes, every byte checksummed by the consumer (mmr in "
+		       "place, the others from read()),\nboth sides sleeping when they "
+		       "must; GB/s, and mmr's speed over each (median of per-round "
+		       "ratios)\n\n%-8s %8s %8s %9s %10s %9s %9s %11s\n", "record",
+		       "mmr", "pipe", "vmsplice", "socketpair", "mmr/pipe", "mmr/vmsp",
+		       "mmr/socket");
+	for (int i = 0; i < NR; i++) {
+		unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 : bytes) / recs[i]);
+		double gbs[PM_COUNT], ratio[PM_COUNT];
+
+		for (int m = 0; m < PM_COUNT; m++) {
+			gbs[m] = (double)n * recs[i] / (double)median(ns[i][m], rounds);
+			ratio[m] = median_ratio(ns[i][m], ns[i][PM_MMR], rounds);
+		}
+		if (json)
+			printf("%s\n    {\"record\": %zu, \"gb_s\": {\"mmr\": %.3f, "
+			       "\"pipe\": %.3f, \"vmsplice\": %.3f, \"socketpair\": %.3f}, "
+			       "\"mmr_vs\": {\"pipe\": %.2f, \"vmsplice\": %.2f, "
+			       "\"socketpair\": %.2f}}", i ? "," : "", recs[i], gbs[0], gbs[1],
+			       gbs[2], gbs[3], ratio[1], ratio[2], ratio[3]);
+		else
+			printf("%-8zu %8.3f %8.3f %9.3f %10.3f %8.2fx %8.2fx %10.2fx\n", recs[i],
+			       gbs[0], gbs[1], gbs[2], gbs[3], ratio[1], ratio[2], ratio[3]);
+	}
+	if (json)
+		printf("\n  ],\n  \"rounds\": %d\n}\n", rounds);
+	else
+		printf("\nmedian of %d interleaved rounds; checksums verified; ring (and "
+		       "pipe, socket buffer) of max(4 records, 256 KiB)\n", rounds);
+	return 0;
+}
+
 /* ---- output ---- */
 
 /* Two threads: mmr, cow, handoff (+ GNU Radio when @pr). */
@@ -897,7 +1103,7 @@ int mmr_bench_ring(int argc, char **argv)
 	       NX = sizeof(straddle) / sizeof(straddle[0]) };
 	struct row srows[2][NS], xrows[2][2][NX];	/* [solo][fields] */
 	struct peer pr = { 0 };
-	int json = 0, quick = 0, rounds = 7, waits = 0, batch = 0;
+	int json = 0, quick = 0, rounds = 7, waits = 0, batch = 0, procs = 0;
 	uint64_t create_ns;
 
 	for (int i = 1; i < argc; i++) {
@@ -911,9 +1117,11 @@ int mmr_bench_ring(int argc, char **argv)
 			waits = 1;
 		else if (!strcmp(argv[i], "--batch"))
 			batch = 1;
+		else if (!strcmp(argv[i], "--procs"))
+			procs = 1;
 		else {
 			fprintf(stderr, "usage: mmr bench ring [--json] [--quick] [--rounds=N] "
-				"[--waits | --batch]\n");
+				"[--waits | --batch | --procs]\n");
 			return 2;
 		}
 	}
@@ -925,6 +1133,8 @@ int mmr_bench_ring(int argc, char **argv)
 		return bench_waits(rounds, quick, json);
 	if (batch)
 		return bench_batch(rounds, quick, json);
+	if (procs)
+		return bench_procs(rounds, quick, json);
 	peer_init(&pr);
 	create_ns = create_destroy_ns(rounds, quick ? 50 : 300);
 	if (!create_ns) {
