@@ -16,12 +16,9 @@
 /* Long enough for any honest wait here, short enough to fail a lost wake-up. */
 #define T_WAIT_MS 10000
 
-static long ms_since(const struct timespec *t0)
+static long ms_between(const struct timespec *t0, const struct timespec *t)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+	return (t->tv_sec - t0->tv_sec) * 1000 + (t->tv_nsec - t0->tv_nsec) / 1000000;
 }
 
 static uint8_t pattern(uint64_t i)
@@ -258,6 +255,7 @@ static pid_t child_then_hang(mmr_ring *r, unsigned role, uint64_t n, int fd)
  * every byte it produced still readable. */
 static int death_producer_killed(void)
 {
+	struct timespec seen;
 	struct killer k;
 	int64_t got;
 	pthread_t t;
@@ -274,9 +272,10 @@ static int death_producer_killed(void)
 	CHECK_EQ(mmr_ring_wait_readable(r, 1001, 20), -ETIMEDOUT);
 	CHECK_EQ(pthread_create(&t, NULL, kill_later, &k), 0);
 	CHECK_EQ(mmr_ring_wait_readable(r, 1001, T_WAIT_MS), -EPIPE);
-	CHECK(ms_since(&k.when) < 100);
+	clock_gettime(CLOCK_MONOTONIC, &seen);
 	CHECK(strstr(mmr_last_error(), "died"));
-	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);	/* then k.when is ours to read */
+	CHECK(ms_between(&k.when, &seen) < 100);
 	CHECK_EQ(consume_pattern(r, 1, &got), -EPIPE);
 	CHECK_EQ(got, 1000);
 	waitpid(k.pid, NULL, 0);
@@ -291,6 +290,7 @@ static int death_producer_killed(void)
 /* SIGKILL the consumer while the producer waits for room. */
 static int death_consumer_killed(void)
 {
+	struct timespec seen;
 	struct killer k;
 	size_t avail;
 	pthread_t t;
@@ -307,8 +307,9 @@ static int death_consumer_killed(void)
 	CHECK_EQ(read(pfd[0], &c, 1), 1);
 	CHECK_EQ(pthread_create(&t, NULL, kill_later, &k), 0);
 	CHECK_EQ(mmr_ring_wait_writable(r, 1, T_WAIT_MS), -EPIPE);
-	CHECK(ms_since(&k.when) < 100);
+	clock_gettime(CLOCK_MONOTONIC, &seen);
 	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK(ms_between(&k.when, &seen) < 100);
 	waitpid(k.pid, NULL, 0);
 	mmr_ring_destroy(r);
 	close(pfd[0]);
