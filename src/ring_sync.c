@@ -139,7 +139,9 @@ void ring_wake(const struct mmr_ring *r, bool readable)
 /*
  * A process is named by its pid and its start time (clock ticks after
  * boot, /proc/<pid>/stat field 22): a pid can be reused, the pair cannot
- * (not within one tick). 0 if unknown.
+ * (not within one tick). 0 if unknown, or if the process has exited and
+ * waits to be reaped (state Z or X, field 3): a killed child is dead
+ * before its parent calls wait().
  */
 static uint64_t proc_start(uint32_t pid)
 {
@@ -151,7 +153,7 @@ static uint64_t proc_start(uint32_t pid)
 	if (n <= 0)
 		return 0;
 	p = strrchr(buf, ')');	/* the command name may hold anything */
-	if (!p)
+	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return 0;
 	for (int field = 2; field < 22 && p; field++)
 		p = strchr(p + 1, ' ');

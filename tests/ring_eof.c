@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "helpers.h"
+#include "syscall.h"
 
 #define H_END_PRODUCER 512	/* struct ring_end { u32 pid, closed; u64 start; } */
 /* Long enough for any honest wait here, short enough to fail a lost wake-up. */
@@ -253,7 +254,7 @@ static pid_t child_then_hang(mmr_ring *r, unsigned role, uint64_t n, int fd)
 
 /* SIGKILL the producer while the consumer sleeps: -EPIPE within 100 ms,
  * every byte it produced still readable. */
-static int death_producer_killed(void)
+static int producer_killed(void)
 {
 	struct timespec seen;
 	struct killer k;
@@ -285,6 +286,19 @@ static int death_producer_killed(void)
 	close(pfd[0]);
 	close(pfd[1]);
 	return T_PASS;
+}
+
+static int death_producer_killed(void)
+{
+	return producer_killed();
+}
+
+/* The same without pidfd_open (before 5.3, or valgrind): kill(pid, 0) and
+ * /proc/<pid>/stat, where a killed child not yet reaped is a zombie. */
+static int death_producer_killed_no_pidfd(void)
+{
+	mmri_fault_inject(MMRI_SYS_PIDFD_OPEN, ENOSYS, 0, 0);
+	return producer_killed();
 }
 
 /* SIGKILL the consumer while the producer waits for room. */
@@ -360,4 +374,5 @@ static int death_pid_reused(void)
 }
 
 T_MAIN(T(eof_process), T(eof_fork_copy_keeps_end), T(eof_short_tail), T(eof_threads), T(eof_consumer_gone),
-       T(death_producer_killed), T(death_consumer_killed), T(death_pid_reused))
+       T(death_producer_killed),
+       T(death_producer_killed_no_pidfd), T(death_consumer_killed), T(death_pid_reused))
