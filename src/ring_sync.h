@@ -177,8 +177,8 @@ static inline void ring_publish_tail(struct mmr_ring *r, uint64_t tail)
 
 /* ---- ring_sync.c ---- */
 
-/* Decide, once per process, how this process publishes (light or heavy);
- * true for light. Announces it in the header. */
+/* Set how this handle publishes (light or heavy, decided once per
+ * process) and announce a light publisher in the header. */
 void ring_sync_attach(struct mmr_ring *r);
 /* Claim the ends in @roles (1 << enum ring_role) for this process. */
 int ring_claim(struct mmr_ring *r, unsigned roles, const char *fn);
