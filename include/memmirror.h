@@ -245,7 +245,7 @@ int mmr_ring_close(mmr_ring *r);
 int mmr_ring_poll_fd(const mmr_ring *r);
 int mmr_ring_poll_arm(mmr_ring *r, size_t min);
 int mmr_ring_peer_pidfd(mmr_ring *r);
-/* How many times a wait checks the indices before it sleeps (default 64,
+/* How many times a wait checks the indices before it sleeps (default 256,
  * measured in bench/RESULTS.md); 0 sleeps at once. */
 int mmr_ring_set_spin(mmr_ring *r, unsigned checks);
 

@@ -35,7 +35,7 @@
 #define RING_LINE	128
 
 /* Checks before a wait sleeps: measured by `mmr bench ring` (RESULTS.md). */
-#define RING_SPIN_DEFAULT 64u
+#define RING_SPIN_DEFAULT 256u
 
 enum ring_role { RING_PRODUCER, RING_CONSUMER };
 
