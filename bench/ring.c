@@ -29,6 +29,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "memmirror.h"
@@ -548,6 +553,527 @@ static uint64_t create_destroy_ns(int rounds, int iters)
 	return median(ns, rounds);
 }
 
+/* ---- waits: two processes that sleep when they must (--waits) ---- */
+
+#define WAIT_REC 1024u
+#define WAIT_CAP (64u << 10)
+
+static uint64_t wait_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * Every byte of a record into the running sum: four independent lanes that
+ * the compiler vectorises (a serial multiply-add chain ran at ~1.3 GB/s
+ * here and capped every method alike), then mixed so that order counts.
+ */
+static uint64_t wait_sum(uint64_t sum, const unsigned char *p, size_t n)
+{
+	uint64_t lane[4] = { 0, 0, 0, 0 };
+
+	for (size_t i = 0; i + 32 <= n; i += 32)
+		for (int k = 0; k < 4; k++) {
+			uint64_t w;
+
+			memcpy(&w, p + i + 8 * k, 8);
+			lane[k] += w;
+		}
+	for (size_t i = n / 32 * 32; i < n; i++)
+		lane[0] += p[i];
+	return sum * 31 + (lane[0] ^ (lane[1] << 1) ^ (lane[2] << 2) ^ (lane[3] << 3));
+}
+
+/*
+ * One run: a forked consumer reads @n records of WAIT_REC bytes and sends
+ * back its checksum; via the ring (@spin checks before each sleep) or, with
+ * @spin < 0, a pipe. Returns ns, 0 on a failure or a wrong checksum.
+ */
+static uint64_t wait_run(int spin, unsigned long n)
+{
+	static unsigned char rec[WAIT_REC];
+	int res[2], data[2] = { -1, -1 }, status;
+	uint64_t sum = 0, got = 0, t0, t;
+	mmr_ring *r = NULL;
+	pid_t pid;
+
+	for (size_t i = 0; i < WAIT_REC; i++)
+		rec[i] = (unsigned char)(i * 7);
+	if (pipe(res) || (spin < 0 && pipe(data)))
+		return 0;
+	if (spin >= 0 && (mmr_ring_create(&r, WAIT_CAP, 0) ||
+			  mmr_ring_set_spin(r, (unsigned)spin)))
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		unsigned char buf[WAIT_REC];
+		uint64_t s = 0;
+
+		for (unsigned long i = 0; i < n; i++) {
+			if (r) {
+				size_t avail;
+				const unsigned char *p;
+
+				if (mmr_ring_wait_readable(r, WAIT_REC, -1))
+					_exit(1);
+				p = mmr_ring_read_ptr(r, &avail);
+				s = wait_sum(s, p, WAIT_REC);
+				mmr_ring_consume(r, WAIT_REC);
+			} else {
+				for (size_t k = 0; k < WAIT_REC;) {
+					ssize_t m = read(data[0], buf + k, WAIT_REC - k);
+
+					if (m <= 0)
+						_exit(1);
+					k += (size_t)m;
+				}
+				s = wait_sum(s, buf, WAIT_REC);
+			}
+		}
+		_exit(write(res[1], &s, sizeof(s)) == sizeof(s) ? 0 : 1);
+	}
+	t0 = wait_now_ns();
+	for (unsigned long i = 0; i < n && pid > 0; i++) {
+		rec[0] = (unsigned char)i;
+		sum = wait_sum(sum, rec, WAIT_REC);
+		if (r) {
+			size_t avail;
+
+			if (mmr_ring_wait_writable(r, WAIT_REC, -1))
+				break;
+			memcpy(mmr_ring_write_ptr(r, &avail), rec, WAIT_REC);
+			mmr_ring_produce(r, WAIT_REC);
+		} else if (write(data[1], rec, WAIT_REC) != WAIT_REC) {
+			break;
+		}
+	}
+	if (pid > 0 && read(res[0], &got, sizeof(got)) != sizeof(got))
+		got = ~sum;
+	t = wait_now_ns() - t0;
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	mmr_ring_destroy(r);
+	for (int i = 0; i < 2; i++) {
+		close(res[i]);
+		if (data[i] >= 0)
+			close(data[i]);
+	}
+	return pid > 0 && got == sum ? t : 0;
+}
+
+static int bench_waits(int rounds, int quick, int json)
+{
+	static const int spins[] = { -1, 0, 16, 64, 256, 1024, 4096 };
+	enum { NSPIN = sizeof(spins) / sizeof(spins[0]) };
+	unsigned long n = (quick ? 16ul : 64ul) << 20 >> 10;
+	uint64_t ns[NSPIN][MAX_ROUNDS];
+
+	/* Interleaved: every round runs every setting once. */
+	for (int k = 0; k < rounds; k++)
+		for (int i = 0; i < NSPIN; i++)
+			if (!(ns[i][k] = wait_run(spins[i], n))) {
+				fprintf(stderr, "mmr bench ring --waits: run failed (%s)\n",
+					mmr_last_error());
+				return 1;
+			}
+	struct json j;
+
+	if (json) {
+		json_doc_begin(&j, stdout, "bench ring");
+		json_int(&j, "rounds", rounds);
+		json_array_begin(&j, "waits");
+	} else
+		printf("Two processes, %u-byte records through a %u KiB ring, each side "
+		       "sleeping in mmr_ring_wait_* when it must;\nspin: checks before "
+		       "sleeping (mmr_ring_set_spin); ratio: median of per-round ratios "
+		       "to pipe write/read\n\n%-8s %10s %10s\n", WAIT_REC, WAIT_CAP >> 10,
+		       "spin", "MB/s", "vs pipe");
+	for (int i = 0; i < NSPIN; i++) {
+		double mbs = (double)n * WAIT_REC / ((double)median(ns[i], rounds) / 1e9) / 1e6;
+		double ratio = median_ratio(ns[0], ns[i], rounds);
+
+		if (json) {
+			json_object_begin(&j, NULL);
+			if (spins[i] < 0)
+				json_null(&j, "spin");	/* the pipe itself */
+			else
+				json_int(&j, "spin", spins[i]);
+			json_string(&j, "method", spins[i] < 0 ? "pipe" : "mmr");
+			json_double(&j, "mb_s", mbs, 1, 1);
+			json_double(&j, "vs_pipe", ratio, 2, 1);
+			json_object_end(&j);
+		} else if (spins[i] < 0)
+			printf("%-8s %10.1f %10s\n", "pipe", mbs, "1.00");
+		else
+			printf("%-8d %10.1f %10.2f\n", spins[i], mbs, ratio);
+	}
+	if (json) {
+		json_array_end(&j);
+		json_doc_end(&j);
+	} else
+		printf("\nmedian of %d interleaved rounds; checksums verified\n", rounds);
+	return 0;
+}
+
+/* ---- small records, one at a time or in batches (--batch) ---- */
+
+struct batch_job {
+	mmr_ring *r;
+	size_t rec;
+	unsigned long n;
+	int batch;		/* 0: reserve/peek one record per call */
+	uint64_t sum;
+};
+
+#define BATCH_MAX 64
+
+static void *batch_producer(void *arg)
+{
+	struct batch_job *j = arg;
+	unsigned char rec[64] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	for (unsigned long i = 0; i < j->n;) {
+		size_t k = j->batch ? BATCH_MAX : 1;
+		unsigned char *w;
+
+		if (k > j->n - i)
+			k = j->n - i;
+		w = j->batch ? mmr_ring_reserve_records(j->r, j->rec, &k) :
+			mmr_ring_reserve(j->r, j->rec);
+		if (!w) {
+			cpu_relax();
+			continue;
+		}
+		for (size_t q = 0; q < k; q++, i++) {
+			rec[0] = (unsigned char)i;
+			memcpy(w + q * j->rec, rec, j->rec);
+		}
+		mmr_ring_produce(j->r, k * j->rec);
+	}
+	return NULL;
+}
+
+static uint64_t batch_run(size_t rec, unsigned long n, int batch)
+{
+	struct batch_job j = { .rec = rec, .n = n, .batch = batch };
+	uint64_t t0, sum = 0;
+	pthread_t t;
+
+	if (mmr_ring_create(&j.r, STREAM_CAP, 0))
+		return 0;
+	t0 = wait_now_ns();
+	if (pthread_create(&t, NULL, batch_producer, &j)) {
+		mmr_ring_destroy(j.r);
+		return 0;
+	}
+	for (unsigned long i = 0; i < n;) {
+		size_t k = batch ? BATCH_MAX : 1;
+		const unsigned char *p;
+
+		if (k > n - i)
+			k = n - i;
+		p = batch ? mmr_ring_peek_records(j.r, rec, &k) : mmr_ring_peek(j.r, rec);
+		if (!p) {
+			cpu_relax();
+			continue;
+		}
+		for (size_t q = 0; q < k; q++, i++)
+			sum = sum * 31 + p[q * rec] + p[q * rec + rec - 1];
+		mmr_ring_consume(j.r, k * rec);
+	}
+	pthread_join(t, NULL);
+	t0 = wait_now_ns() - t0;
+	mmr_ring_destroy(j.r);
+	return sum ? t0 : 0;	/* the sum keeps the reads; 0 is (nearly) impossible */
+}
+
+static int bench_batch(int rounds, int quick, int json)
+{
+	static const size_t recs[] = { 8, 64 };
+	enum { NR = sizeof(recs) / sizeof(recs[0]) };
+	uint64_t ns[NR][2][MAX_ROUNDS];
+	unsigned long n = quick ? 2000000 : 10000000;
+
+	for (int k = 0; k < rounds; k++)
+		for (int i = 0; i < NR; i++)
+			for (int b = 0; b < 2; b++)
+				if (!(ns[i][b][k] = batch_run(recs[i], n, b))) {
+					fprintf(stderr, "mmr bench ring --batch: %s\n",
+						mmr_last_error());
+					return 1;
+				}
+	struct json j;
+
+	if (json) {
+		json_doc_begin(&j, stdout, "bench ring");
+		json_int(&j, "rounds", rounds);
+		json_array_begin(&j, "batch");
+	} else
+		printf("Two threads, small records (%lu per run), 256 KiB ring, spinning:\n"
+		       "one reserve/peek per record against mmr_ring_reserve_records/"
+		       "peek_records of up to %d\n\n%-8s %14s %14s %8s\n", n, BATCH_MAX,
+		       "record", "one (Mrec/s)", "batch (Mrec/s)", "ratio");
+	for (int i = 0; i < NR; i++) {
+		double one = n / ((double)median(ns[i][0], rounds) / 1e9) / 1e6;
+		double bat = n / ((double)median(ns[i][1], rounds) / 1e9) / 1e6;
+		double ratio = median_ratio(ns[i][0], ns[i][1], rounds);
+
+		if (json) {
+			json_object_begin(&j, NULL);
+			json_uint(&j, "record", recs[i]);
+			json_double(&j, "one_mrec_s", one, 1, 1);
+			json_double(&j, "batch_mrec_s", bat, 1, 1);
+			json_double(&j, "batch_vs_one", ratio, 2, 1);
+			json_object_end(&j);
+		} else
+			printf("%-8zu %14.1f %14.1f %7.2fx\n", recs[i], one, bat, ratio);
+	}
+	if (json) {
+		json_array_end(&j);
+		json_doc_end(&j);
+	} else
+		printf("\nmedian of %d interleaved rounds; ratio: median of per-round "
+		       "ratios\n", rounds);
+	return 0;
+}
+
+/* ---- two processes, every byte read, against the kernel's IPC (--procs) ---- */
+
+enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_COUNT };
+static const char *const pm_name[PM_COUNT] = { "mmr", "pipe", "vmsplice", "socketpair",
+					       "cow" };
+/* mmr_ring's default spin (src/ring_sync.h), given to cow too. */
+#define PROC_SPIN 256
+
+/* Read exactly @n bytes. */
+static int read_full(int fd, unsigned char *buf, size_t n)
+{
+	for (size_t k = 0; k < n;) {
+		ssize_t m = read(fd, buf + k, n - k);
+
+		if (m <= 0)
+			return -1;
+		k += (size_t)m;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const unsigned char *buf, size_t n)
+{
+	for (size_t k = 0; k < n;) {
+		ssize_t m = write(fd, buf + k, n - k);
+
+		if (m <= 0)
+			return -1;
+		k += (size_t)m;
+	}
+	return 0;
+}
+
+/* vmsplice the record's pages into the pipe: no copy on this side. */
+static int vmsplice_full(int fd, unsigned char *buf, size_t n)
+{
+	struct iovec iov = { buf, n };
+
+	while (iov.iov_len) {
+		ssize_t m = vmsplice(fd, &iov, 1, 0);
+
+		if (m <= 0)
+			return -1;
+		iov.iov_base = (unsigned char *)iov.iov_base + m;
+		iov.iov_len -= (size_t)m;
+	}
+	return 0;
+}
+
+/*
+ * A forked consumer reads @n records of @rec bytes and checksums every
+ * byte (the ring's in place, the others from a read() buffer), then sends
+ * the sum back; the producer checksums what it sent. Returns ns, 0 on a
+ * failure or a wrong sum. vmsplice hands the pipe references to the
+ * producer's pages: it rotates over enough buffers that none is rewritten
+ * while the pipe may still hold it.
+ */
+static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
+{
+	size_t cap = rec * 4 > (256u << 10) ? rec * 4 : (256u << 10);
+	size_t nbuf = m == PM_VMSPLICE ? 2 * (cap / rec) + 2 : 1;
+	int res[2], ch[2] = { -1, -1 }, status;
+	uint64_t sum = 0, got = 0, t0, t = 0;
+	unsigned char *bufs;
+	struct cow_ring *cw = NULL;
+	mmr_ring *r = NULL;
+	pid_t pid;
+
+	bufs = aligned_alloc(4096, (nbuf * rec + 4095) / 4096 * 4096);
+	if (!bufs || pipe(res))
+		return 0;
+	for (size_t i = 0; i < nbuf * rec; i++)
+		bufs[i] = (unsigned char)(i * 7 + 1);
+	if (m == PM_MMR && (mmr_ring_create(&r, cap, MMR_RING_PRODUCER)))
+		goto out;
+	if (m == PM_COW && !(cw = cow_ring_create(cap, NULL, NULL)))
+		goto out;
+	if ((m == PM_PIPE || m == PM_VMSPLICE) && pipe(ch))
+		goto out;
+	if (m == PM_SOCKET && socketpair(AF_UNIX, SOCK_STREAM, 0, ch))
+		goto out;
+	if (ch[1] >= 0 && m != PM_SOCKET)
+		fcntl(ch[1], F_SETPIPE_SZ, (int)cap);	/* as big as the ring */
+	if (m == PM_SOCKET) {
+		int sz = (int)cap;
+
+		setsockopt(ch[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		setsockopt(ch[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	}
+	pid = fork();
+	if (pid == 0) {
+		unsigned char *in = r ? NULL : malloc(rec);	/* cow: scratch */
+		mmr_ring *c = NULL;
+		uint64_t s = 0;
+
+		if (r && mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER))
+			_exit(1);
+		for (unsigned long i = 0; i < n; i++) {
+			if (c) {
+				size_t avail;
+
+				if (mmr_ring_wait_readable(c, rec, -1))
+					_exit(1);
+				s = wait_sum(s, mmr_ring_read_ptr(c, &avail), rec);
+				mmr_ring_consume(c, rec);
+			} else if (cw) {
+				const unsigned char *p;
+
+				cow_ring_wait(cw, 1, rec, PROC_SPIN);
+				p = cow_ring_peek(cw, rec, in);
+				if (!p || !in)
+					_exit(1);
+				s = wait_sum(s, p, rec);
+				cow_ring_consume(cw, rec);
+			} else {
+				if (!in || read_full(ch[0], in, rec))
+					_exit(1);
+				s = wait_sum(s, in, rec);
+			}
+		}
+		_exit(write(res[1], &s, sizeof(s)) == sizeof(s) ? 0 : 1);
+	}
+	if (pid < 0)
+		goto out;
+	t0 = wait_now_ns();
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned char *b = bufs + (i % nbuf) * rec;
+		int bad = 0;
+
+		b[0] = (unsigned char)i;	/* every record differs */
+		sum = wait_sum(sum, b, rec);
+		if (r) {
+			size_t avail;
+
+			bad = mmr_ring_wait_writable(r, rec, -1) != 0;
+			if (!bad) {
+				memcpy(mmr_ring_write_ptr(r, &avail), b, rec);
+				mmr_ring_produce(r, rec);
+			}
+		} else if (cw) {
+			cow_ring_wait(cw, 0, rec, PROC_SPIN);
+			bad = cow_ring_put(cw, b, rec);
+		} else if (m == PM_VMSPLICE) {
+			bad = vmsplice_full(ch[1], b, rec);
+		} else {
+			bad = write_full(ch[1], b, rec);
+		}
+		if (bad)
+			break;
+	}
+	if (read(res[0], &got, sizeof(got)) != sizeof(got))
+		got = ~sum;
+	t = wait_now_ns() - t0;
+	waitpid(pid, &status, 0);
+out:
+	mmr_ring_destroy(r);
+	cow_ring_destroy(cw);
+	for (int i = 0; i < 2; i++) {
+		close(res[i]);
+		if (ch[i] >= 0)
+			close(ch[i]);
+	}
+	free(bufs);
+	return got == sum && t ? t : 0;
+}
+
+static int bench_procs(int rounds, int quick, int json)
+{
+	static const size_t recs[] = { 64, 1024, 4096, 65536, 1u << 20 };
+	enum { NR = sizeof(recs) / sizeof(recs[0]) };
+	static uint64_t ns[NR][PM_COUNT][MAX_ROUNDS];
+	uint64_t bytes = quick ? 64ull << 20 : 256ull << 20;
+
+	for (int k = 0; k < rounds; k++)
+		for (int i = 0; i < NR; i++)
+			for (int m = 0; m < PM_COUNT; m++) {
+				/* 64 B records: fewer bytes, the per-record cost rules. */
+				unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 :
+								   bytes) / recs[i]);
+
+				if (!(ns[i][m][k] = proc_run((enum proc_method)m, recs[i], n))) {
+					fprintf(stderr, "mmr bench ring --procs: %s with %zu-byte "
+						"records failed (%s)\n", pm_name[m], recs[i],
+						mmr_last_error());
+					return 1;
+				}
+			}
+	struct json j;
+
+	if (json) {
+		json_doc_begin(&j, stdout, "bench ring");
+		json_int(&j, "rounds", rounds);
+		json_array_begin(&j, "two_processes");
+	} else
+		printf("Two processes, every byte checksummed by the consumer (mmr in "
+		       "place, the others from read()),\nboth sides sleeping when they "
+		       "must; GB/s, and mmr's speed over each (median of per-round "
+		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %9s %9s %10s %8s\n", "record",
+		       "mmr", "pipe", "vmsplice", "socket", "cow", "mmr/pipe", "mmr/vmsp",
+		       "mmr/socket", "mmr/cow");
+	for (int i = 0; i < NR; i++) {
+		unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 : bytes) / recs[i]);
+		double gbs[PM_COUNT], ratio[PM_COUNT];
+
+		for (int m = 0; m < PM_COUNT; m++) {
+			gbs[m] = (double)n * recs[i] / (double)median(ns[i][m], rounds);
+			ratio[m] = median_ratio(ns[i][m], ns[i][PM_MMR], rounds);
+		}
+		if (json) {
+			json_object_begin(&j, NULL);
+			json_uint(&j, "record", recs[i]);
+			json_object_begin(&j, "gb_s");
+			for (int m = 0; m < PM_COUNT; m++)
+				json_double(&j, pm_name[m], gbs[m], 3, 1);
+			json_object_end(&j);
+			json_object_begin(&j, "mmr_vs");
+			for (int m = 1; m < PM_COUNT; m++)
+				json_double(&j, pm_name[m], ratio[m], 2, 1);
+			json_object_end(&j);
+			json_object_end(&j);
+		} else
+			printf("%-8zu %7.3f %7.3f %8.3f %7.3f %7.3f %8.2fx %8.2fx %9.2fx %7.2fx\n",
+			       recs[i], gbs[0], gbs[1], gbs[2], gbs[3], gbs[4], ratio[1],
+			       ratio[2], ratio[3], ratio[4]);
+	}
+	if (json) {
+		json_array_end(&j);
+		json_doc_end(&j);
+	} else
+		printf("\nmedian of %d interleaved rounds; checksums verified; ring (and "
+		       "pipe, socket buffer) of max(4 records, 256 KiB)\n", rounds);
+	return 0;
+}
+
 /* ---- output ---- */
 
 /* Two threads: mmr, cow, handoff (+ GNU Radio when @pr). */
@@ -640,9 +1166,12 @@ static void print_json_rows(struct json *j, const char *name, const struct row *
 }
 
 static const char usage[] =
-	"usage: mmr bench ring [--json] [--quick] [--rounds=N]\n\n"
+	"usage: mmr bench ring [--json] [--quick] [--rounds=N] [--waits | --batch | --procs]\n\n"
 	"Stream records through mmr_ring and through a copy-on-wrap ring on the same\n"
 	"pages, against the limits and (if built) GNU Radio's double-mapped buffers.\n\n"
+	"  --waits      two processes sleeping in mmr_ring_wait_*: spin settings vs a pipe\n"
+	"  --batch      small records one per call vs reserve/peek_records batches\n"
+	"  --procs      two processes against pipe, vmsplice, socketpair, copy-on-wrap\n"
 	"  --quick      3 short rounds\n"
 	"  --rounds=N   rounds per measurement, 1 to 15 (default 7)\n"
 	"  --json       one JSON object (schema " MMR_JSON_SCHEMA ", see mmr(1))\n"
@@ -663,10 +1192,14 @@ int mmr_bench_ring(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "rounds", required_argument, NULL, 'r' },
+		{ "waits", no_argument, NULL, 'w' },
+		{ "batch", no_argument, NULL, 'b' },
+		{ "procs", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	int json = 0, quick = 0, rounds = 7, have_rounds = 0, c;
+	int waits = 0, batch = 0, procs = 0;
 	uint64_t create_ns;
 	struct json j;
 
@@ -684,6 +1217,15 @@ int mmr_bench_ring(int argc, char **argv)
 				return CLI_EXIT_USAGE;
 			have_rounds = 1;
 			break;
+		case 'w':
+			waits = 1;
+			break;
+		case 'b':
+			batch = 1;
+			break;
+		case 'p':
+			procs = 1;
+			break;
 		case 'h':
 			return cli_help(usage);
 		default:
@@ -694,6 +1236,17 @@ int mmr_bench_ring(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	if (quick && !have_rounds)
 		rounds = 3;
+	if (waits + batch + procs > 1) {
+		fprintf(stderr, "mmr bench ring: --waits, --batch and --procs are "
+			"separate benchmarks: give one\n");
+		return CLI_EXIT_USAGE;
+	}
+	if (waits)
+		return bench_waits(rounds, quick, json);
+	if (batch)
+		return bench_batch(rounds, quick, json);
+	if (procs)
+		return bench_procs(rounds, quick, json);
 	peer_init(&pr);
 	create_ns = create_destroy_ns(rounds, quick ? 50 : 300);
 	if (!create_ns) {

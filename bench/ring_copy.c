@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The copy-on-wrap ring of bench/ring_copy.h. */
 #include <limits.h>
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@ struct cow_shared {
 	_Alignas(LINE) _Atomic uint64_t head;
 	_Alignas(LINE) _Atomic uint64_t tail;
 	_Alignas(LINE) _Atomic uint32_t rd_waiting, wr_waiting;
+	_Atomic uint32_t rd_seq, wr_seq;	/* futex words of the sleepers */
 };
 
 struct cow_ring {
@@ -78,20 +80,29 @@ static inline size_t off(const struct cow_ring *r, uint64_t idx)
 	return r->mask ? (size_t)(idx & r->mask) : (size_t)(idx % r->cap);
 }
 
+/* A sleeper said so: bump its futex word and wake it. */
+static void wake(_Atomic uint32_t *waiting, _Atomic uint32_t *seq)
+{
+	if (!atomic_exchange(waiting, 0))
+		return;
+	atomic_fetch_add(seq, 1);
+	syscall(SYS_futex, seq, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
 /* What mmr_ring does to publish an index: store it, look for a sleeper. */
 static inline void publish(const struct cow_ring *r, _Atomic uint64_t *idx, uint64_t v,
-			   _Atomic uint32_t *waiting)
+			   _Atomic uint32_t *waiting, _Atomic uint32_t *seq)
 {
 	if (r->light) {
 		atomic_store_explicit(idx, v, memory_order_release);
 		atomic_signal_fence(memory_order_seq_cst);
 		if (atomic_load_explicit(waiting, memory_order_relaxed))
-			atomic_exchange(waiting, 0);	/* (a futex wake would follow) */
+			wake(waiting, seq);
 		return;
 	}
 	atomic_store(idx, v);
 	if (atomic_load(waiting))
-		atomic_exchange(waiting, 0);
+		wake(waiting, seq);
 }
 
 int cow_ring_put(struct cow_ring *r, const void *src, size_t n)
@@ -112,7 +123,7 @@ int cow_ring_put(struct cow_ring *r, const void *src, size_t n)
 	memcpy(r->data + o, src, first);
 	if (first < n)
 		memcpy(r->data, (const unsigned char *)src + first, n - first);
-	publish(r, &sh->head, head + n, &sh->rd_waiting);
+	publish(r, &sh->head, head + n, &sh->rd_waiting, &sh->rd_seq);
 	return 0;
 }
 
@@ -141,5 +152,36 @@ void cow_ring_consume(struct cow_ring *r, size_t n)
 	struct cow_shared *sh = r->sh;
 	uint64_t tail = atomic_load_explicit(&sh->tail, memory_order_relaxed);
 
-	publish(r, &sh->tail, tail + n, &sh->wr_waiting);
+	publish(r, &sh->tail, tail + n, &sh->wr_waiting, &sh->wr_seq);
+}
+
+/*
+ * Sleep until @n bytes are filled (@readable) or free: the protocol of
+ * mmr_ring's waits, with a waiting flag instead of a threshold (so every
+ * publication wakes a sleeper), the same spin and the same membarrier.
+ */
+void cow_ring_wait(struct cow_ring *r, int readable, size_t n, unsigned spin)
+{
+	struct cow_shared *sh = r->sh;
+	_Atomic uint32_t *waiting = readable ? &sh->rd_waiting : &sh->wr_waiting;
+	_Atomic uint32_t *seq = readable ? &sh->rd_seq : &sh->wr_seq;
+
+	for (unsigned i = 0;; i++) {
+		uint64_t head = atomic_load(&sh->head), tail = atomic_load(&sh->tail);
+		uint32_t s;
+
+		if (readable ? head - tail >= n : r->cap - (head - tail) >= n)
+			return;
+		if (i < spin)
+			continue;
+		s = atomic_load(seq);
+		atomic_store(waiting, 1);
+		if (r->light)
+			syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0);
+		head = atomic_load(&sh->head);
+		tail = atomic_load(&sh->tail);
+		if (readable ? head - tail >= n : r->cap - (head - tail) >= n)
+			return;
+		syscall(SYS_futex, seq, FUTEX_WAIT, s, NULL, NULL, 0);
+	}
 }

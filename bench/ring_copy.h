@@ -29,5 +29,8 @@ int cow_ring_put(struct cow_ring *r, const void *src, size_t n);
  * when they straddle the end. NULL if fewer than @n are filled. */
 const void *cow_ring_peek(struct cow_ring *r, size_t n, void *scratch);
 void cow_ring_consume(struct cow_ring *r, size_t n);
+/* Sleep (futex, after @spin checks) until @n bytes are filled (@readable)
+ * or free; rings shared across fork() need their own mapping (NULL data). */
+void cow_ring_wait(struct cow_ring *r, int readable, size_t n, unsigned spin);
 
 #endif

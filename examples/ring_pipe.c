@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * ring_pipe: two processes stream variable-size records through a shared
- * mmr_ring. The child is handed the ring's fd over a UNIX socket
- * (SCM_RIGHTS), attaches with mmr_ring_open_fd() and parses each record
- * where it lies in the ring: no copy, even for records that wrap around
- * the end, because the ring's data is mapped twice back to back.
+ * mmr_ring. The child is handed the ring over a UNIX socket
+ * (mmr_ring_send() and mmr_ring_recv(): SCM_RIGHTS underneath) and parses
+ * each record where it lies in the ring: no copy, even for records that
+ * wrap around the end, because the ring's data is mapped twice back to
+ * back. The producer closes its end when done: the consumer reads to the
+ * end of the stream, as from a pipe; had the producer died, its wait
+ * would have said so (-EPIPE) instead of sleeping for ever.
  *
  *   build/examples/ring_pipe [records]
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,67 +28,40 @@ struct rec {
 	char text[];
 };
 
-static int send_fd(int sock, int fd)
-{
-	char byte = 0, buf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = buf, .msg_controllen = sizeof(buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int recv_fd(int sock)
-{
-	char byte, buf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-			      .msg_control = buf, .msg_controllen = sizeof(buf) };
-	struct cmsghdr *c;
-	int fd;
-
-	if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1)
-		return -1;
-	c = CMSG_FIRSTHDR(&msg);
-	if (!c || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* Records are 8-byte aligned so the header can be read in place. */
 static size_t rec_size(uint32_t len)
 {
 	return (sizeof(struct rec) + len + 7) & ~(size_t)7;
 }
 
-static int consumer(int sock, unsigned long n)
+static int consumer(int sock)
 {
-	unsigned long words = 0, wrapped = 0;
+	unsigned long words = 0, wrapped = 0, i;
 	uint64_t pos = 0;	/* bytes consumed so far */
 	mmr_ring *r;
-	int fd = recv_fd(sock);
+	int ret;
 
-	if (fd < 0 || mmr_ring_open_fd(&r, fd, 0)) {
+	if (mmr_ring_recv(sock, &r, MMR_RING_CONSUMER)) {
 		fprintf(stderr, "consumer: %s\n", mmr_last_error());
 		return 1;
 	}
-	close(fd);
-	for (unsigned long i = 0; i < n; i++) {
+	for (i = 0;; i++) {
 		const struct rec *rec;
 		size_t avail;
 
 		/* Sleep until a header is there, then until all of it is. */
-		if (mmr_ring_wait_readable(r, sizeof(*rec), -1))
+		ret = mmr_ring_wait_readable(r, sizeof(*rec), -1);
+		if (ret == MMR_RING_EOF)
+			break;
+		if (!ret) {
+			rec = mmr_ring_read_ptr(r, &avail);
+			ret = mmr_ring_wait_readable(r, rec_size(rec->len), -1);
+		}
+		if (ret) {
+			fprintf(stderr, "consumer: %s\n", ret == MMR_RING_EOF ?
+				"the stream ends inside a record" : mmr_last_error());
 			return 1;
-		rec = mmr_ring_read_ptr(r, &avail);
-		if (mmr_ring_wait_readable(r, rec_size(rec->len), -1))
-			return 1;
+		}
 		if (rec->seq != i) {
 			fprintf(stderr, "consumer: record %u, expected %lu\n", rec->seq, i);
 			return 1;
@@ -100,7 +75,8 @@ static int consumer(int sock, unsigned long n)
 		mmr_ring_consume(r, rec_size(rec->len));
 	}
 	printf("consumer: %lu records, %lu words, %lu of them across the end of "
-	       "the ring, all parsed in place\n", n, words + n, wrapped);
+	       "the ring, all parsed in place, then the end of the stream\n", i,
+	       words + i, wrapped);
 	mmr_ring_destroy(r);
 	return 0;
 }
@@ -118,15 +94,17 @@ static int producer(mmr_ring *r, unsigned long n)
 		for (unsigned w = 0; w <= i % 12; w++)
 			len += snprintf(text + len, sizeof(text) - (size_t)len, "%s%s",
 					w ? " " : "", words[(i + w) % 5]);
-		if (mmr_ring_wait_writable(r, rec_size((uint32_t)len), -1))
+		if (mmr_ring_wait_writable(r, rec_size((uint32_t)len), -1)) {
+			fprintf(stderr, "producer: %s\n", mmr_last_error());
 			return 1;
+		}
 		rec = mmr_ring_write_ptr(r, &avail);
 		rec->len = (uint32_t)len;
 		rec->seq = (uint32_t)i;
 		memcpy(rec->text, text, (size_t)len);	/* may run past the end */
 		mmr_ring_produce(r, rec_size((uint32_t)len));
 	}
-	return 0;
+	return mmr_ring_close(r);	/* the consumer sees the end of stream */
 }
 
 int main(int argc, char **argv)
@@ -147,15 +125,14 @@ int main(int argc, char **argv)
 	}
 	if (pid == 0) {
 		close(sv[0]);
-		ret = consumer(sv[1], n);
+		ret = consumer(sv[1]);
 		fflush(stdout);
 		_exit(ret);
 	}
 	close(sv[1]);
 	/* One page: records wrap around the end all the time. */
-	ret = mmr_ring_create(&r, 4096, 0);
-	if (ret || send_fd(sv[0], mmr_ring_fd(r))) {
-		fprintf(stderr, "producer: %s\n", ret ? mmr_last_error() : strerror(errno));
+	if (mmr_ring_create(&r, 4096, MMR_RING_PRODUCER) || mmr_ring_send(sv[0], r)) {
+		fprintf(stderr, "producer: %s\n", mmr_last_error());
 		return 1;
 	}
 	ret = producer(r, n);

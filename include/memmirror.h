@@ -64,6 +64,21 @@ enum mmr_backend {
 #define MMR_FIXED		0x00000200u /* map at addr, replacing */
 #define MMR_FIXED_NOREPLACE	0x00000400u /* map at addr, EEXIST if busy */
 
+/* mmr_region_open_fd(): refuse (EPERM) an object that is not sealed against
+ * shrinking and growing (see mmr_region_seal()). */
+#define MMR_REQUIRE_SEALED	0x00010000u
+/* mmr_ring_open_fd(): attach a ring whose object is not sealed (posix or
+ * hugetlbfs backend). Whoever else holds its fd can then ftruncate() it and
+ * make this process die of SIGBUS on its next access: trust them. */
+#define MMR_ACCEPT_UNSEALED	0x00020000u
+
+/* mmr_ring_create() and mmr_ring_open_fd(): this handle holds the ring's
+ * producer (consumer) end. Its peer then learns when it closes the end
+ * (mmr_ring_close(), mmr_ring_destroy()) or its process dies. */
+#define MMR_RING_PRODUCER	0x00040000u
+#define MMR_RING_CONSUMER	0x00080000u
+#define MMR_RING_ROLES		(MMR_RING_PRODUCER | MMR_RING_CONSUMER)
+
 #define MMR_CREATE_FLAGS (MMR_BACKEND_MASK | MMR_HUGE_2MB | MMR_HUGE_1GB | \
 			  MMR_HUGE | MMR_THP | MMR_POPULATE)
 #define MMR_VIEW_FLAGS (MMR_POPULATE | MMR_FIXED | MMR_FIXED_NOREPLACE)
@@ -74,10 +89,16 @@ typedef struct mmr_region mmr_region;
 
 int mmr_region_create(mmr_region **out, size_t size, unsigned flags);
 /* Attach a region shared by another process through its fd (memfd, POSIX
- * shm or hugetlbfs file). The fd is duplicated; the caller keeps its own. */
+ * shm or hugetlbfs file). The fd is duplicated; the caller keeps its own.
+ * flags: MMR_POPULATE, MMR_THP, MMR_REQUIRE_SEALED. */
 int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags);
 /* Unmap every view made through the region and free the memory. NULL ok. */
 void mmr_region_destroy(mmr_region *r);
+/* Seal the region's size for good (F_SEAL_SHRINK | F_SEAL_GROW |
+ * F_SEAL_SEAL) so that no holder of its fd can truncate it under another's
+ * mappings (SIGBUS). memfd backend only: -EPERM for posix and hugetlbfs
+ * files, -EOPNOTSUPP without an fd. mmr_region_resize() then fails. */
+int mmr_region_seal(mmr_region *r);
 
 int mmr_region_resize(mmr_region *r, size_t new_size);
 /* Give [off, off+len) back to the system: every view then reads zeros. */
@@ -205,12 +226,53 @@ void mmr_ring_consume(mmr_ring *r, size_t n);
  * index is read only when the last one seen is not enough. */
 void *mmr_ring_reserve(mmr_ring *r, size_t n);
 const void *mmr_ring_peek(mmr_ring *r, size_t n);
+/* Batches of records of @size bytes: *count in, the most wanted; out, how
+ * many are free (filled) and contiguous there, at least 1; then produce
+ * (consume) count * size bytes at once. NULL with errno EAGAIN (*count 0)
+ * while not even one is, EINVAL for a NULL ring or count, a 0 size or
+ * *count, or a record larger than the capacity. */
+void *mmr_ring_reserve_records(mmr_ring *r, size_t size, size_t *count);
+const void *mmr_ring_peek_records(mmr_ring *r, size_t size, size_t *count);
 
 /* Sleep (futex on the shared header) until at least @min bytes can be
- * read (written), or @timeout_ms pass (-1: forever, 0: just check).
- * 0 on success, -ETIMEDOUT, -EINVAL if @min exceeds the capacity. */
+ * read (written), or @timeout_ms pass (-1: forever, 0: just check). The
+ * other side wakes the sleeper only once @min is reached. 0 when ready;
+ * MMR_RING_EOF (readable) when the producer closed its end and fewer than
+ * @min bytes are left (read them with mmr_ring_read_ptr()); -EPIPE when the
+ * peer's process died without closing (readable: once fewer than @min
+ * bytes are left; every byte it produced can still be read) or, for
+ * writable, the consumer closed or died; -ETIMEDOUT; -EINVAL if @min
+ * exceeds the capacity. A death is seen within 50 ms. */
+#define MMR_RING_EOF 1
 int mmr_ring_wait_readable(mmr_ring *r, size_t min, int timeout_ms);
 int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms);
+/* Close the ends this handle holds (MMR_RING_PRODUCER/CONSUMER): the
+ * consumer then drains and gets MMR_RING_EOF, the producer -EPIPE.
+ * mmr_ring_destroy() does it too. */
+int mmr_ring_close(mmr_ring *r);
+/* Waiting in poll()/epoll beside other fds. The handle must hold exactly
+ * one end. mmr_ring_poll_fd(): an eventfd (owned by the ring) that becomes
+ * readable when the consumer's (producer's) threshold set by
+ * mmr_ring_poll_arm() is met or the peer closes. mmr_ring_poll_arm(): 0
+ * when @min bytes are ready now, MMR_RING_EOF, -EPIPE, or -EAGAIN: armed,
+ * poll the fd, then call it again. The eventfds travel with
+ * mmr_ring_send() and fork(); a ring from mmr_ring_open_fd() has none
+ * (-EOPNOTSUPP). mmr_ring_peer_pidfd(): a pidfd of the peer's process,
+ * readable when it dies (owned by the ring), or -ENOENT. */
+int mmr_ring_poll_fd(const mmr_ring *r);
+int mmr_ring_poll_arm(mmr_ring *r, size_t min);
+int mmr_ring_peer_pidfd(mmr_ring *r);
+/* How many times a wait checks the indices before it sleeps (default 256,
+ * measured in bench/RESULTS.md); 0 sleeps at once. */
+int mmr_ring_set_spin(mmr_ring *r, unsigned checks);
+
+/* Hand the ring to the process at the other end of UNIX socket @sock
+ * (SCM_RIGHTS), and take it there: mmr_ring_recv() attaches it as
+ * mmr_ring_open_fd(out, fd, flags) would (@flags: MMR_POPULATE,
+ * MMR_ACCEPT_UNSEALED, MMR_RING_PRODUCER or MMR_RING_CONSUMER). -EPROTO
+ * if the message is not a ring, -EPIPE if the peer closed the socket. */
+int mmr_ring_send(int sock, const mmr_ring *r);
+int mmr_ring_recv(int sock, mmr_ring **out, unsigned flags);
 
 size_t mmr_ring_capacity(const mmr_ring *r);
 /* The shared object's fd (owned by the ring), or -EOPNOTSUPP. */

@@ -7,7 +7,6 @@
 
 #include "internal.h"
 
-
 static void memfd_probe(struct mmr_backend_status *st,
 			 const struct mmr_probe_report *rep)
 {

@@ -149,7 +149,11 @@ int mmri_memfd_open(struct mmr_region *r, const char *name)
 
 	if (r->hugetlb)
 		flags |= MFD_HUGETLB | mmri_hugetlb_flag_bits(r->page_size);
-	fd = mmri_memfd_create(name, flags);
+	/* Sealable, so that a region can be sealed before it is shared
+	 * (mmr_region_seal()); hugetlb memfds before 4.16 refuse it. */
+	fd = mmri_memfd_create(name, flags | MFD_ALLOW_SEALING);
+	if (fd == -EINVAL && r->hugetlb)
+		fd = mmri_memfd_create(name, flags);
 	if (fd < 0) {
 		if (r->hugetlb && (fd == -EINVAL || fd == -ENOENT || fd == -ENODEV))
 			return mmri_err(fd, "memfd_create(MFD_HUGETLB) with %zu KiB pages "

@@ -36,6 +36,9 @@
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
 #endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 0x0002U
+#endif
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 0x0004U
 #endif
@@ -103,6 +106,13 @@ bool mmri_fsize_ok(size_t size);
 /* fd_backend.c: create r->fd as a memfd of r->size bytes (memfd and
  * native backends). */
 int mmri_memfd_open(struct mmr_region *r, const char *name);
+
+/* region_seal.c: 0 if @fd is sealed against shrink and grow, -EPERM if
+ * not (or cannot be), another -errno if F_GET_SEALS failed. No message. */
+int mmri_fd_sealed(int fd);
+/* The same, with a message for @fn saying what to do (@flag_hint: how the
+ * caller accepts the risk instead). */
+int mmri_require_sealed(int fd, const char *fn, const char *flag_hint);
 
 /* master_backend.c: views mirrored from r->master with mremap(old_size=0)
  * (mremap and sysv backends). */

@@ -271,9 +271,10 @@ int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags)
 	if (!out)
 		return mmri_err(EINVAL, "mmr_region_open_fd: out is NULL");
 	*out = NULL;
-	if (flags & ~(MMR_POPULATE | MMR_THP))
-		return mmri_err(EINVAL, "mmr_region_open_fd: only MMR_POPULATE and MMR_THP "
-				"apply to an existing object (flags 0x%x)", flags);
+	if (flags & ~(MMR_POPULATE | MMR_THP | MMR_REQUIRE_SEALED))
+		return mmri_err(EINVAL, "mmr_region_open_fd: only MMR_POPULATE, MMR_THP and "
+				"MMR_REQUIRE_SEALED apply to an existing object (flags 0x%x)",
+				flags);
 	if (fd < 0)
 		return mmri_err(EBADF, "mmr_region_open_fd: fd %d is not valid", fd);
 	ret = mmri_fstat(fd, &st);
@@ -287,6 +288,11 @@ int mmr_region_open_fd(mmr_region **out, int fd, unsigned flags)
 	if (st.st_size <= 0)
 		return mmri_err(EINVAL, "mmr_region_open_fd: the object behind fd %d is "
 				"empty", fd);
+	if ((flags & MMR_REQUIRE_SEALED) &&
+	    (ret = mmri_require_sealed(fd, "mmr_region_open_fd", "open it without "
+					"MMR_REQUIRE_SEALED if you trust every holder of the fd")))
+		return ret;
+	flags &= ~MMR_REQUIRE_SEALED;
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return mmri_err(ENOMEM, "mmr_region_open_fd: out of memory");

@@ -12,7 +12,11 @@
 #include <stdio.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -374,4 +378,86 @@ int mmri_futex_wait_timeout(uint32_t *uaddr, uint32_t val, int shared,
 	if (err)
 		return -err;
 	return ret(syscall(SYS_futex, uaddr, op, val, rel, NULL, 0));
+}
+
+int mmri_pidfd_open(pid_t pid, unsigned int flags)
+{
+	int err = fault(MMRI_SYS_PIDFD_OPEN);
+
+#ifdef SYS_pidfd_open
+	return err ? -err : ret(syscall(SYS_pidfd_open, pid, flags));
+#else
+	(void)pid;
+	(void)flags;
+	return err ? -err : -ENOSYS;
+#endif
+}
+
+int mmri_poll(struct pollfd *fds, unsigned long n, int timeout_ms)
+{
+	int err = fault(MMRI_SYS_POLL);
+
+	return err ? -err : ret(poll(fds, n, timeout_ms));
+}
+
+int mmri_kill(pid_t pid, int sig)
+{
+	int err = fault(MMRI_SYS_KILL);
+
+	return err ? -err : ret(kill(pid, sig));
+}
+
+pid_t mmri_getpid(void)
+{
+	fault(MMRI_SYS_GETPID);	/* counted only: getpid cannot fail */
+	return getpid();
+}
+
+ssize_t mmri_sendmsg(int sock, const struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	do {
+		int err = fault(MMRI_SYS_SENDMSG);
+
+		n = err ? -err : sendmsg(sock, msg, flags);
+		if (n < 0 && !err)
+			n = -errno;
+	} while (n == -EINTR);
+	return n;
+}
+
+ssize_t mmri_recvmsg(int sock, struct msghdr *msg, int flags)
+{
+	ssize_t n;
+
+	do {
+		int err = fault(MMRI_SYS_RECVMSG);
+
+		n = err ? -err : recvmsg(sock, msg, flags);
+		if (n < 0 && !err)
+			n = -errno;
+	} while (n == -EINTR);
+	return n;
+}
+
+int mmri_eventfd(void)
+{
+	int err = fault(MMRI_SYS_EVENTFD);
+
+	return err ? -err : ret(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+}
+
+ssize_t mmri_write(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do {
+		int err = fault(MMRI_SYS_WRITE);
+
+		n = err ? -err : write(fd, buf, len);
+		if (n < 0 && !err)
+			n = -errno;
+	} while (n == -EINTR);
+	return n;
 }

@@ -44,6 +44,14 @@ enum mmri_sys {
 	MMRI_SYS_GETRLIMIT,
 	MMRI_SYS_UNAME,
 	MMRI_SYS_MEMBARRIER,
+	MMRI_SYS_PIDFD_OPEN,
+	MMRI_SYS_POLL,
+	MMRI_SYS_KILL,
+	MMRI_SYS_GETPID,
+	MMRI_SYS_SENDMSG,
+	MMRI_SYS_RECVMSG,
+	MMRI_SYS_EVENTFD,
+	MMRI_SYS_WRITE,
 	MMRI_SYS_COUNT
 };
 
@@ -96,5 +104,22 @@ struct timespec;
 int mmri_membarrier(int cmd, unsigned int flags);
 int mmri_futex_wait_timeout(uint32_t *uaddr, uint32_t val, int shared,
 			    const struct timespec *rel);
+
+/* pidfd_open(2) (5.3+), -ENOSYS before; close-on-exec. */
+int mmri_pidfd_open(pid_t pid, unsigned int flags);
+struct pollfd;
+/* poll(2); -EINTR is returned, not retried. */
+int mmri_poll(struct pollfd *fds, unsigned long n, int timeout_ms);
+int mmri_kill(pid_t pid, int sig);
+pid_t mmri_getpid(void);
+struct msghdr;
+/* sendmsg(2)/recvmsg(2), retried on EINTR. */
+ssize_t mmri_sendmsg(int sock, const struct msghdr *msg, int flags);
+ssize_t mmri_recvmsg(int sock, struct msghdr *msg, int flags);
+
+/* eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK. */
+int mmri_eventfd(void);
+/* write(2), retried on EINTR. */
+ssize_t mmri_write(int fd, const void *buf, size_t len);
 
 #endif /* MMR_SYSCALL_H */

@@ -86,6 +86,50 @@ static int misuse_bad_create(void)
 	return T_PASS;
 }
 
+/* NULL rings and NULL out-parameters: EINVAL and a message, no fault. */
+static int misuse_null_everywhere(void)
+{
+	size_t avail = 123;
+	mmr_ring *r;
+
+	errno = 0;
+	CHECK(!mmr_ring_write_ptr(NULL, &avail));
+	CHECK_EQ(errno, EINVAL);
+	CHECK_EQ(avail, 0);
+	CHECK(strstr(mmr_last_error(), "mmr_ring_write_ptr: ring is NULL"));
+	errno = 0;
+	CHECK(!mmr_ring_read_ptr(NULL, &avail));
+	CHECK_EQ(errno, EINVAL);
+	CHECK(strstr(mmr_last_error(), "mmr_ring_read_ptr: ring is NULL"));
+	mmr_ring_produce(NULL, 1);
+	CHECK(strstr(mmr_last_error(), "mmr_ring_produce: ring is NULL"));
+	mmr_ring_consume(NULL, 1);
+	CHECK(strstr(mmr_last_error(), "mmr_ring_consume: ring is NULL"));
+	errno = 0;
+	CHECK(!mmr_ring_reserve(NULL, 1));
+	CHECK_EQ(errno, EINVAL);
+	errno = 0;
+	CHECK(!mmr_ring_peek(NULL, 1));
+	CHECK_EQ(errno, EINVAL);
+	CHECK_EQ(mmr_ring_wait_writable(NULL, 1, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_error(NULL), 0);
+	CHECK_EQ(mmr_ring_open_fd(NULL, 0, 0), -EINVAL);
+
+	/* A real ring and a NULL avail: refused, the ring unchanged. */
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	errno = 0;
+	CHECK(!mmr_ring_write_ptr(r, NULL));
+	CHECK_EQ(errno, EINVAL);
+	CHECK(strstr(mmr_last_error(), "avail is NULL"));
+	errno = 0;
+	CHECK(!mmr_ring_read_ptr(r, NULL));
+	CHECK_EQ(errno, EINVAL);
+	CHECK(mmr_ring_write_ptr(r, &avail));
+	CHECK_EQ(avail, mmr_ring_capacity(r));
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
 /* A memfd of @size bytes filled by @fill (NULL: zeros). */
 static int memfd_with(size_t size, void (*fill)(void *hdr))
 {
@@ -117,21 +161,24 @@ static int misuse_foreign_fd(void)
 
 	fd = memfd_with(2 * t_page(), NULL);	/* zeros */
 	CHECK(fd >= 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EPERM);	/* not sealed */
+	CHECK(strstr(mmr_last_error(), "not sealed"));
+	/* Past the seal check, the header is what tells. */
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, MMR_ACCEPT_UNSEALED), -EINVAL);
 	CHECK(r == NULL);
 	CHECK(strstr(mmr_last_error(), "does not hold an mmr_ring"));
 	close(fd);
 	fd = memfd_with(4 * t_page(), fill_garbage);
 	CHECK(fd >= 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, MMR_ACCEPT_UNSEALED), -EINVAL);
 	close(fd);
 	fd = memfd_with(100, NULL);		/* smaller than a page */
 	CHECK(fd >= 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, fd, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, fd, MMR_ACCEPT_UNSEALED), -EINVAL);
 	CHECK(strstr(mmr_last_error(), "not an mmr_ring"));
 	close(fd);
 	CHECK_EQ(pipe(pfd), 0);
-	CHECK_EQ(mmr_ring_open_fd(&r, pfd[0], 0), -EINVAL);
+	CHECK_EQ(mmr_ring_open_fd(&r, pfd[0], MMR_ACCEPT_UNSEALED), -EINVAL);
 	close(pfd[0]);
 	close(pfd[1]);
 	CHECK_EQ(mmr_ring_open_fd(&r, -1, 0), -EBADF);
@@ -214,4 +261,5 @@ static int misuse_corrupt_indices(void)
 }
 
 T_MAIN(T(misuse_produce_too_much), T(misuse_consume_too_much), T(misuse_bad_create),
+       T(misuse_null_everywhere),
        T(misuse_foreign_fd), T(misuse_damaged_header), T(misuse_corrupt_indices))

@@ -87,4 +87,58 @@ static int reserve_straddles(void)
 	return T_PASS;
 }
 
-T_MAIN(T(reserve_basic), T(reserve_straddles))
+/* Batches: as many records as are there, up to the number asked. */
+static int reserve_records_batch(void)
+{
+	size_t cap, count;
+	uint64_t *w;
+	const uint64_t *p;
+	mmr_ring *r;
+
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	cap = mmr_ring_capacity(r);
+	count = 10;
+	CHECK((w = mmr_ring_reserve_records(r, 8, &count)));
+	CHECK_EQ(count, 10);
+	for (size_t i = 0; i < count; i++)
+		w[i] = i;
+	mmr_ring_produce(r, 10 * 8);
+	count = 100;				/* more than there are */
+	CHECK((p = mmr_ring_peek_records(r, 8, &count)));
+	CHECK_EQ(count, 10);
+	CHECK(p[0] == 0 && p[9] == 9);
+	mmr_ring_consume(r, 4 * 8);
+	/* Asking for more than the ring holds: capped, not an error. */
+	count = SIZE_MAX;
+	CHECK((w = mmr_ring_reserve_records(r, 8, &count)));
+	CHECK_EQ(count, cap / 8 - 6);
+	mmr_ring_produce(r, count * 8);
+	/* Full: EAGAIN, count 0. */
+	count = 1;
+	errno = 0;
+	CHECK(!mmr_ring_reserve_records(r, 8, &count));
+	CHECK_EQ(errno, EAGAIN);
+	CHECK_EQ(count, 0);
+	/* Records of a size that does not divide the free bytes. */
+	mmr_ring_consume(r, 100);
+	count = 5;
+	CHECK(mmr_ring_reserve_records(r, 48, &count));
+	CHECK_EQ(count, 2);			/* 100 bytes hold two */
+	/* Bad arguments. */
+	count = 1;
+	errno = 0;
+	CHECK(!mmr_ring_reserve_records(NULL, 8, &count));
+	CHECK_EQ(errno, EINVAL);
+	CHECK(!mmr_ring_peek_records(r, 8, NULL));
+	CHECK(strstr(mmr_last_error(), "count is NULL"));
+	CHECK(!mmr_ring_peek_records(r, 0, &count));
+	count = 0;
+	CHECK(!mmr_ring_peek_records(r, 8, &count));
+	count = 1;
+	CHECK(!mmr_ring_peek_records(r, cap + 1, &count));
+	CHECK_EQ(mmr_ring_error(r), 0);
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
+T_MAIN(T(reserve_basic), T(reserve_straddles), T(reserve_records_batch))

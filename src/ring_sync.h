@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Private to libmemmirror: the ring's shared header, its handle, and the
+ * synchronisation between producer and consumer (src/ring_sync.c).
+ *
+ * Every cross-side access is a C11 atomic. The acquire/release pairs:
+ *
+ *   ring_publish_head()  release  ->  ring_acquire_head()  acquire
+ *	the producer's stores to the data it produced happen before the
+ *	consumer's loads of them;
+ *   ring_publish_tail()  release  ->  ring_acquire_tail()  acquire
+ *	the consumer's loads of the data it released happen before the
+ *	producer overwrites it;
+ *   ring_publish_magic() release  ->  ring_acquire_magic() acquire
+ *	the header's description is complete before a peer trusts it;
+ *   ring_end_close()     release  ->  ring_end_state()     acquire
+ *	the last index a side published is visible to the peer that sees
+ *	its end closed (end of stream after the last byte, not before).
+ *
+ * The wake-up protocol (publisher against sleeper) is in ring_sync.c.
+ */
+#ifndef MMR_RING_SYNC_H
+#define MMR_RING_SYNC_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "internal.h"
+
+#define RING_MAGIC	0x474e4952524d4d31ull	/* "1MMRRING" little endian */
+/* 3: waiters' thresholds (rd_want, wr_want) and the ends' liveness */
+#define RING_VERSION	3u
+/* Two cache lines: adjacent-line prefetchers fetch lines in pairs. */
+#define RING_LINE	128
+
+/* Checks before a wait sleeps: measured by `mmr bench ring` (RESULTS.md). */
+#define RING_SPIN_DEFAULT 256u
+
+enum ring_role { RING_PRODUCER, RING_CONSUMER };
+
+/* One end of the ring as its peer sees it. */
+struct ring_end {
+	_Atomic uint32_t pid;		/* process holding the end, 0: none yet */
+	_Atomic uint32_t closed;	/* 1 once closed (end of stream) */
+	_Atomic uint64_t start;		/* the process's start time (ticks) */
+};
+
+/*
+ * The shared header, at offset 0 of the object. Each index sits on its own
+ * line, written by one side only; the waiters' thresholds, written only on
+ * the way to sleep, have a line of their own so that checking them stays a
+ * cache hit for the side that produces or consumes.
+ */
+struct ring_shared {
+	_Atomic uint64_t magic;
+	uint32_t version;
+	uint32_t hdr_size;	/* bytes before the data: one page */
+	uint64_t capacity;
+	_Atomic uint32_t errors;	/* misuses refused, both sides */
+	_Atomic uint32_t light_peers;	/* 1 once a light publisher attached */
+
+	_Alignas(RING_LINE) _Atomic uint64_t head;	/* producer */
+	_Atomic uint32_t head_seq;	/* futex: bumped to wake the consumer */
+
+	_Alignas(RING_LINE) _Atomic uint64_t tail;	/* consumer */
+	_Atomic uint32_t tail_seq;	/* futex: bumped to wake the producer */
+
+	/* A sleeper's threshold: the index the other side must reach (head
+	 * for the consumer, tail for the producer) before waking it; 0 when
+	 * nobody sleeps. */
+	_Alignas(RING_LINE) _Atomic uint64_t rd_want;
+	_Atomic uint64_t wr_want;
+	/* 1 while that side waits in poll() on its eventfd (mmr_ring_poll_arm):
+	 * the publisher that meets the threshold then writes the eventfd too. */
+	_Atomic uint32_t rd_poll;
+	_Atomic uint32_t wr_poll;
+
+	_Alignas(RING_LINE) struct ring_end end[2];	/* enum ring_role */
+};
+
+_Static_assert(sizeof(struct ring_shared) <= 4096, "ring header fits a page");
+
+struct mmr_ring {
+	struct ring_shared *sh;
+	unsigned char *data;	/* first copy; the second is at data + cap */
+	size_t cap;
+	size_t mask;		/* cap - 1 if cap is a power of two, else 0 */
+	mmr_region *reg;
+	void *base;		/* the reservation: hdr + 2 * cap bytes */
+	size_t span;
+	bool light;		/* publish without a fence (see ring_sync.c) */
+	unsigned roles;		/* 1 << enum ring_role this handle claimed */
+	unsigned spin;		/* checks before a wait goes to sleep */
+
+	/* eventfds that wake a consumer (producer) polling them; -1 when the
+	 * ring came without them (mmr_ring_open_fd() of a bare fd). */
+	int efd[2];		/* [RING_CONSUMER]: consumer's, [RING_PRODUCER] */
+
+	/* The holder of each end, as watched by this handle's waits
+	 * (ring_sync.c); per end, as two threads may wait on one handle. */
+	int peer_fd[2];		/* pidfd, or -1 */
+	uint32_t peer_pid[2];
+	uint64_t peer_start[2];
+
+	/* The last index seen of the other side, a lower bound (indices only
+	 * grow) that spares produce() and consume() a trip to the peer's
+	 * cache line. One line per side: the two may be different threads. */
+	_Alignas(RING_LINE) uint64_t seen_tail;	/* producer's */
+	_Alignas(RING_LINE) uint64_t seen_head;	/* consumer's */
+};
+
+/* ---- the acquire/release pairs ---- */
+
+static inline uint64_t ring_own_index(_Atomic uint64_t *idx)
+{
+	/* Written by this side only: its own last store, no ordering. */
+	return atomic_load_explicit(idx, memory_order_relaxed);
+}
+
+static inline uint64_t ring_acquire_head(struct ring_shared *sh)
+{
+	return atomic_load_explicit(&sh->head, memory_order_acquire);
+}
+
+static inline uint64_t ring_acquire_tail(struct ring_shared *sh)
+{
+	return atomic_load_explicit(&sh->tail, memory_order_acquire);
+}
+
+static inline void ring_publish_magic(struct ring_shared *sh)
+{
+	atomic_store_explicit(&sh->magic, RING_MAGIC, memory_order_release);
+}
+
+static inline uint64_t ring_acquire_magic(struct ring_shared *sh)
+{
+	return atomic_load_explicit(&sh->magic, memory_order_acquire);
+}
+
+/* ring_sync.c: wake the consumer (@readable) or the producer: its
+ * threshold was met. */
+void ring_wake(const struct mmr_ring *r, bool readable);
+
+/*
+ * Store a new index (release), then wake the other side if it sleeps and
+ * its threshold is met. Light: a release store and program order (the
+ * sleeper's membarrier does the rest); heavy: seq_cst, paired with the
+ * sleeper's seq_cst threshold store.
+ */
+static inline void ring_publish(const struct mmr_ring *r, _Atomic uint64_t *idx,
+				uint64_t v, _Atomic uint64_t *want, bool readable)
+{
+	uint64_t w;
+
+	if (r->light) {
+		atomic_store_explicit(idx, v, memory_order_release);
+		atomic_signal_fence(memory_order_seq_cst);
+		w = atomic_load_explicit(want, memory_order_relaxed);
+	} else {
+		atomic_store(idx, v);
+		w = atomic_load(want);
+	}
+	if (__builtin_expect(w != 0, 0) && (int64_t)(v - w) >= 0)
+		ring_wake(r, readable);
+}
+
+static inline void ring_publish_head(struct mmr_ring *r, uint64_t head)
+{
+	ring_publish(r, &r->sh->head, head, &r->sh->rd_want, true);
+}
+
+static inline void ring_publish_tail(struct mmr_ring *r, uint64_t tail)
+{
+	ring_publish(r, &r->sh->tail, tail, &r->sh->wr_want, false);
+}
+
+/* ---- ring_sync.c ---- */
+
+/* Set how this handle publishes (light or heavy, decided once per
+ * process) and announce a light publisher in the header. */
+void ring_sync_attach(struct mmr_ring *r);
+/* Claim the ends in @roles (1 << enum ring_role) for this process. */
+int ring_claim(struct mmr_ring *r, unsigned roles, const char *fn);
+/* Make the two eventfds of a new ring; 0 or -errno (message set). */
+int ring_poll_create(struct mmr_ring *r);
+/* Close the ends this handle claimed, forget the peer it watched, close
+ * the eventfds. */
+void ring_sync_detach(struct mmr_ring *r);
+int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
+	      const char *fn);
+
+/* ring.c: count a misuse in the header and record the message (EINVAL). */
+int ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * Filled bytes, or SIZE_MAX with the error counted if the indices cannot be
+ * right (a peer wrote garbage): then the ring stays stopped instead of
+ * handing out a span outside the data.
+ */
+static inline size_t ring_fill(const struct mmr_ring *r, uint64_t head, uint64_t tail)
+{
+	uint64_t fill = head - tail;
+
+	if (__builtin_expect(fill > r->cap, 0)) {
+		ring_misuse(r, "mmr_ring: corrupt indices (head %llu, tail %llu, "
+			    "capacity %zu)", (unsigned long long)head,
+			    (unsigned long long)tail, r->cap);
+		return SIZE_MAX;
+	}
+	return (size_t)fill;
+}
+
+#endif /* MMR_RING_SYNC_H */

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The ends of a ring: a producer that closes gives its consumer every byte
+ * and then MMR_RING_EOF; a peer process that dies without closing (SIGKILL)
+ * is seen by the other side's wait as -EPIPE within 100 ms, its bytes still
+ * readable; a reused pid does not pass for the dead peer; a consumer that
+ * goes away gives its producer -EPIPE. In processes and in threads.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "helpers.h"
+#include "syscall.h"
+
+#define H_END_PRODUCER 512	/* struct ring_end { u32 pid, closed; u64 start; } */
+/* Long enough for any honest wait here, short enough to fail a lost wake-up. */
+#define T_WAIT_MS 10000
+
+static long ms_between(const struct timespec *t0, const struct timespec *t)
+{
+	return (t->tv_sec - t0->tv_sec) * 1000 + (t->tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static uint8_t pattern(uint64_t i)
+{
+	return (uint8_t)(i * 131 + (i >> 9));
+}
+
+/* Produce @n pattern bytes in chunks of up to @chunk. */
+static int produce_pattern(mmr_ring *r, uint64_t n, size_t chunk)
+{
+	for (uint64_t done = 0; done < n;) {
+		size_t avail, k;
+		uint8_t *w;
+
+		if (mmr_ring_wait_writable(r, 1, T_WAIT_MS))
+			return -1;
+		w = mmr_ring_write_ptr(r, &avail);
+		k = avail < chunk ? avail : chunk;
+		if (k > n - done)
+			k = (size_t)(n - done);
+		for (size_t i = 0; i < k; i++)
+			w[i] = pattern(done + i);
+		mmr_ring_produce(r, k);
+		done += k;
+	}
+	return 0;
+}
+
+/* Consume until the wait says something other than 0; returns that and
+ * the bytes seen in *got (-1 there if a byte was wrong). */
+static int consume_pattern(mmr_ring *r, size_t min, int64_t *got)
+{
+	int ret;
+
+	*got = 0;
+	while (!(ret = mmr_ring_wait_readable(r, min, T_WAIT_MS))) {
+		size_t avail;
+		const uint8_t *p = mmr_ring_read_ptr(r, &avail);
+
+		for (size_t i = 0; i < avail; i++)
+			if (p[i] != pattern((uint64_t)*got + i)) {
+				*got = -1;
+				return ret;
+			}
+		*got += (int64_t)avail;
+		mmr_ring_consume(r, avail);
+	}
+	return ret;
+}
+
+/* A forked child that destroys its inherited copy of the consumer's
+ * handle does not close the parent's end; closing it there is refused. */
+static int eof_fork_copy_keeps_end(void)
+{
+	mmr_ring *c, *p;
+	int status;
+	pid_t pid;
+
+	CHECK_EQ(mmr_ring_create(&c, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(mmr_ring_open_fd(&p, mmr_ring_fd(c), MMR_RING_PRODUCER), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		int ret = mmr_ring_close(c);
+
+		mmr_ring_destroy(c);
+		mmr_ring_destroy(p);
+		_exit(ret == -EPERM ? 0 : 1);
+	}
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* Both ends still open here: no EOF, no EPIPE. */
+	CHECK_EQ(mmr_ring_wait_readable(c, 1, 0), -ETIMEDOUT);
+	CHECK_EQ(mmr_ring_wait_writable(p, 1, 0), 0);
+	mmr_ring_destroy(p);
+	CHECK_EQ(mmr_ring_wait_readable(c, 1, 0), MMR_RING_EOF);
+	mmr_ring_destroy(c);
+	return T_PASS;
+}
+
+/* A child process produces and closes; the parent drains, then EOF. */
+static int eof_process(void)
+{
+	const uint64_t n = 3000000;
+	int64_t got;
+	int status;
+	mmr_ring *r;
+	pid_t pid;
+
+	CHECK_EQ(mmr_ring_create(&r, 4 * t_page(), MMR_RING_CONSUMER), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		mmr_ring *p;
+
+		if (mmr_ring_open_fd(&p, mmr_ring_fd(r), MMR_RING_PRODUCER) ||
+		    produce_pattern(p, n, 1000) || mmr_ring_close(p))
+			_exit(1);
+		mmr_ring_destroy(p);
+		_exit(0);
+	}
+	CHECK_EQ(consume_pattern(r, 1, &got), MMR_RING_EOF);
+	CHECK_EQ(got, (int64_t)n);
+	/* EOF stays. */
+	CHECK_EQ(mmr_ring_wait_readable(r, 1, T_WAIT_MS), MMR_RING_EOF);
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
+/* A short tail after the close: fewer than min bytes left gives EOF, and
+ * those bytes are there to read. */
+static int eof_short_tail(void)
+{
+	mmr_ring *c, *p;
+	size_t avail;
+
+	CHECK_EQ(mmr_ring_create(&c, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(mmr_ring_open_fd(&p, mmr_ring_fd(c), MMR_RING_PRODUCER), 0);
+	mmr_ring_write_ptr(p, &avail);
+	mmr_ring_produce(p, 10);
+	CHECK_EQ(mmr_ring_wait_readable(c, 100, 0), -ETIMEDOUT);
+	mmr_ring_destroy(p);			/* closes the producer's end */
+	CHECK_EQ(mmr_ring_wait_readable(c, 5, 0), 0);
+	CHECK_EQ(mmr_ring_wait_readable(c, 100, T_WAIT_MS), MMR_RING_EOF);
+	mmr_ring_read_ptr(c, &avail);
+	CHECK_EQ(avail, 10);
+	mmr_ring_consume(c, 10);
+	CHECK_EQ(mmr_ring_wait_readable(c, 1, 0), MMR_RING_EOF);
+	/* A handle without an end has nothing to close. */
+	CHECK_EQ(mmr_ring_open_fd(&p, mmr_ring_fd(c), 0), 0);
+	CHECK_EQ(mmr_ring_close(p), -EINVAL);
+	CHECK(strstr(mmr_last_error(), "MMR_RING_PRODUCER"));
+	mmr_ring_destroy(p);
+	CHECK_EQ(mmr_ring_close(NULL), -EINVAL);
+	mmr_ring_destroy(c);
+	return T_PASS;
+}
+
+struct side {
+	mmr_ring *r;
+	int ret;
+	int64_t got;
+	uint64_t n;
+};
+
+static void *producer_thread(void *arg)
+{
+	struct side *s = arg;
+	mmr_ring *p;
+
+	s->ret = -1;
+	if (mmr_ring_open_fd(&p, mmr_ring_fd(s->r), MMR_RING_PRODUCER))
+		return NULL;
+	s->ret = produce_pattern(p, s->n, 777);
+	mmr_ring_destroy(p);
+	return NULL;
+}
+
+/* Threads of one process: the same end of stream, sleeping consumer. */
+static int eof_threads(void)
+{
+	struct side s = { .n = 2000000 };
+	pthread_t t;
+
+	CHECK_EQ(mmr_ring_create(&s.r, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(pthread_create(&t, NULL, producer_thread, &s), 0);
+	CHECK_EQ(consume_pattern(s.r, 1, &s.got), MMR_RING_EOF);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(s.ret, 0);
+	CHECK_EQ(s.got, (int64_t)s.n);
+	mmr_ring_destroy(s.r);
+	return T_PASS;
+}
+
+/* The consumer closes: a producer waiting for room gets -EPIPE. */
+static int eof_consumer_gone(void)
+{
+	mmr_ring *c, *p;
+	size_t avail;
+
+	CHECK_EQ(mmr_ring_create(&p, 1, MMR_RING_PRODUCER), 0);
+	CHECK_EQ(mmr_ring_open_fd(&c, mmr_ring_fd(p), MMR_RING_CONSUMER), 0);
+	mmr_ring_write_ptr(p, &avail);
+	mmr_ring_produce(p, avail);
+	CHECK_EQ(mmr_ring_wait_writable(p, 1, 0), -ETIMEDOUT);
+	CHECK_EQ(mmr_ring_close(c), 0);
+	CHECK_EQ(mmr_ring_wait_writable(p, 1, T_WAIT_MS), -EPIPE);
+	CHECK(strstr(mmr_last_error(), "consumer closed"));
+	mmr_ring_destroy(c);
+	mmr_ring_destroy(p);
+	return T_PASS;
+}
+
+struct killer {
+	pid_t pid;
+	struct timespec when;
+};
+
+static void *kill_later(void *arg)
+{
+	struct killer *k = arg;
+	struct timespec d = { 0, 150 * 1000000 };
+
+	nanosleep(&d, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &k->when);
+	kill(k->pid, SIGKILL);
+	return NULL;
+}
+
+/* A child that attaches with @role, produces @n bytes if it produces,
+ * says so on @fd, then hangs until killed. */
+static pid_t child_then_hang(mmr_ring *r, unsigned role, uint64_t n, int fd)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		mmr_ring *p;
+
+		if (mmr_ring_open_fd(&p, mmr_ring_fd(r), role))
+			_exit(1);
+		if (role == MMR_RING_PRODUCER && produce_pattern(p, n, 100))
+			_exit(1);
+		if (write(fd, "x", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	return pid;
+}
+
+/* SIGKILL the producer while the consumer sleeps: -EPIPE within 100 ms,
+ * every byte it produced still readable. */
+static int producer_killed(void)
+{
+	struct timespec seen;
+	struct killer k;
+	int64_t got;
+	pthread_t t;
+	mmr_ring *r;
+	int pfd[2];
+	char c;
+
+	CHECK_EQ(pipe(pfd), 0);
+	CHECK_EQ(mmr_ring_create(&r, 4 * t_page(), MMR_RING_CONSUMER), 0);
+	k.pid = child_then_hang(r, MMR_RING_PRODUCER, 1000, pfd[1]);
+	CHECK(k.pid > 0);
+	CHECK_EQ(read(pfd[0], &c, 1), 1);
+	/* Sleep for more than was produced: only the death ends it. */
+	CHECK_EQ(mmr_ring_wait_readable(r, 1001, 20), -ETIMEDOUT);
+	CHECK_EQ(pthread_create(&t, NULL, kill_later, &k), 0);
+	CHECK_EQ(mmr_ring_wait_readable(r, 1001, T_WAIT_MS), -EPIPE);
+	clock_gettime(CLOCK_MONOTONIC, &seen);
+	CHECK(strstr(mmr_last_error(), "died"));
+	CHECK_EQ(pthread_join(t, NULL), 0);	/* then k.when is ours to read */
+	CHECK(ms_between(&k.when, &seen) < 100);
+	CHECK_EQ(consume_pattern(r, 1, &got), -EPIPE);
+	CHECK_EQ(got, 1000);
+	waitpid(k.pid, NULL, 0);
+	/* Reaped now: still dead, not mistaken for whoever gets the pid. */
+	CHECK_EQ(mmr_ring_wait_readable(r, 1, T_WAIT_MS), -EPIPE);
+	mmr_ring_destroy(r);
+	close(pfd[0]);
+	close(pfd[1]);
+	return T_PASS;
+}
+
+static int death_producer_killed(void)
+{
+	return producer_killed();
+}
+
+/* The same without pidfd_open (before 5.3, or valgrind): kill(pid, 0) and
+ * /proc/<pid>/stat, where a killed child not yet reaped is a zombie. */
+static int death_producer_killed_no_pidfd(void)
+{
+	mmri_fault_inject(MMRI_SYS_PIDFD_OPEN, ENOSYS, 0, 0);
+	return producer_killed();
+}
+
+/* SIGKILL the consumer while the producer waits for room. */
+static int death_consumer_killed(void)
+{
+	struct timespec seen;
+	struct killer k;
+	size_t avail;
+	pthread_t t;
+	mmr_ring *r;
+	int pfd[2];
+	char c;
+
+	CHECK_EQ(pipe(pfd), 0);
+	CHECK_EQ(mmr_ring_create(&r, 1, MMR_RING_PRODUCER), 0);
+	mmr_ring_write_ptr(r, &avail);
+	mmr_ring_produce(r, avail);
+	k.pid = child_then_hang(r, MMR_RING_CONSUMER, 0, pfd[1]);
+	CHECK(k.pid > 0);
+	CHECK_EQ(read(pfd[0], &c, 1), 1);
+	CHECK_EQ(pthread_create(&t, NULL, kill_later, &k), 0);
+	CHECK_EQ(mmr_ring_wait_writable(r, 1, T_WAIT_MS), -EPIPE);
+	clock_gettime(CLOCK_MONOTONIC, &seen);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK(ms_between(&k.when, &seen) < 100);
+	waitpid(k.pid, NULL, 0);
+	mmr_ring_destroy(r);
+	close(pfd[0]);
+	close(pfd[1]);
+	return T_PASS;
+}
+
+/* The header names a live process with another start time, as after a
+ * pid was reused: the peer is dead, not that process. */
+static int pid_reused_check(mmr_ring *r, pid_t other)
+{
+	uint32_t pid32 = (uint32_t)other;
+	uint64_t start;
+	char *h;
+
+	h = mmap(NULL, t_page(), PROT_READ | PROT_WRITE, MAP_SHARED, mmr_ring_fd(r), 0);
+	CHECK(h != MAP_FAILED);
+	memcpy(&start, h + H_END_PRODUCER + 8, 8);
+	CHECK(start != 0);		/* the claim recorded a start time */
+	start += 100000;		/* ticks: 1000 s later than ours */
+	memcpy(h + H_END_PRODUCER + 8, &start, 8);
+	memcpy(h + H_END_PRODUCER, &pid32, 4);
+	CHECK_EQ(mmr_ring_wait_readable(r, 1, 1000), -EPIPE);
+	munmap(h, t_page());
+	return T_PASS;
+}
+
+static int death_pid_reused(void)
+{
+	mmr_ring *r, *p;
+	pid_t other;
+	int ret;
+
+	CHECK_EQ(mmr_ring_create(&r, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(mmr_ring_open_fd(&p, mmr_ring_fd(r), MMR_RING_PRODUCER), 0);
+	other = fork();
+	CHECK(other >= 0);
+	if (other == 0) {
+		for (;;)
+			pause();
+	}
+	ret = pid_reused_check(r, other);
+	kill(other, SIGKILL);
+	waitpid(other, NULL, 0);
+	mmr_ring_destroy(p);
+	mmr_ring_destroy(r);
+	return ret;
+}
+
+T_MAIN(T(eof_process), T(eof_fork_copy_keeps_end), T(eof_short_tail), T(eof_threads), T(eof_consumer_gone),
+       T(death_producer_killed),
+       T(death_producer_killed_no_pidfd), T(death_consumer_killed), T(death_pid_reused))
