@@ -12,12 +12,13 @@ Pure Python over libmemmirror.so.0 (ctypes) with numpy arrays as views:
 Errors are OSError (or its errno subclasses) carrying mmr_last_error().
 """
 from ._lib import last_error
-from .region import (BACKENDS, FIXED, FIXED_NOREPLACE, HUGE, HUGE_1GB,
-                     HUGE_2MB, POPULATE, THP, Region, mirror)
+from .region import (ACCEPT_UNSEALED, BACKENDS, FIXED, FIXED_NOREPLACE, HUGE,
+                     HUGE_1GB, HUGE_2MB, POPULATE, REQUIRE_SEALED, THP, Region,
+                     mirror)
 from .ring import Ring
 
 __version__ = "0.1.0"
 
 __all__ = ["Region", "Ring", "mirror", "last_error", "BACKENDS", "HUGE",
            "HUGE_2MB", "HUGE_1GB", "THP", "POPULATE", "FIXED",
-           "FIXED_NOREPLACE"]
+           "FIXED_NOREPLACE", "REQUIRE_SEALED", "ACCEPT_UNSEALED"]

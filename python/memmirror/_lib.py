@@ -36,6 +36,7 @@ _PROTOS = {
     "mmr_region_destroy": (None, [_vp]),
     "mmr_region_resize": (_int, [_vp, _sz]),
     "mmr_region_discard": (_int, [_vp, _sz, _sz]),
+    "mmr_region_seal": (_int, [_vp]),
     "mmr_region_fd": (_int, [_vp]),
     "mmr_region_size": (_sz, [_vp]),
     "mmr_region_page_size": (_sz, [_vp]),

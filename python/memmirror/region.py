@@ -19,6 +19,10 @@ THP = 0x80
 POPULATE = 0x100
 FIXED = 0x200
 FIXED_NOREPLACE = 0x400
+# Region.from_fd: refuse an object whose size a holder of the fd can change.
+REQUIRE_SEALED = 0x10000
+# Ring.from_fd: attach a ring that is not sealed (every holder is trusted).
+ACCEPT_UNSEALED = 0x20000
 _BACKEND_MASK = 0xF
 
 
@@ -175,6 +179,11 @@ class Region:
 
     def resize(self, new_size):
         _lib.check(lib.mmr_region_resize(self._ptr, _lib.size_arg(new_size, "new_size")))
+
+    def seal(self):
+        """Fix the object's size for every holder of its fd (a peer's
+        ftruncate() then fails with EPERM instead of SIGBUSing us)."""
+        _lib.check(lib.mmr_region_seal(self._ptr))
 
     def discard(self, offset, length):
         """Give [offset, offset + length) back: every view reads zeros."""

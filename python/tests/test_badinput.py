@@ -38,7 +38,24 @@ def test_open_fd_of_nothing():
 def test_ring_from_a_region_that_is_no_ring():
     with memmirror.Region(1 << 16, backend="memfd") as r:
         r.view()[:] = 0xFF
+        # Unsealed: refused before anything is mapped.
+        assert oserror(memmirror.Ring.from_fd, r.fd).errno == errno.EPERM
+        r.seal()
         assert oserror(memmirror.Ring.from_fd, r.fd).errno == errno.EINVAL
+
+
+def test_sealed_region_survives_a_peers_truncate():
+    with memmirror.Region(1 << 16, backend="memfd") as r:
+        assert oserror(memmirror.Region.from_fd, r.fd,
+                       memmirror.REQUIRE_SEALED).errno == errno.EPERM
+        v = r.view()
+        v[:] = 7
+        r.seal()
+        with pytest.raises(PermissionError):
+            os.ftruncate(r.fd, 0)
+        assert v[-1] == 7
+        with memmirror.Region.from_fd(r.fd, memmirror.REQUIRE_SEALED) as peer:
+            assert peer.view()[-1] == 7
 
 
 def test_ring_misuse_is_refused_and_counted():
