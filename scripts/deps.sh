@@ -5,7 +5,7 @@
 set -e
 what=${1:-all}
 lib_pkgs="build-essential valgrind"
-kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio busybox-static qemu-system-x86 man-db"
+kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
 case $what in
 lib) pkgs=$lib_pkgs ;;
 kernel) pkgs=$kernel_pkgs ;;
