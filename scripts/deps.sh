@@ -11,7 +11,7 @@ what=${1:-all}
 lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 # make check-32 builds the library suite as i386 code.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && lib_pkgs="$lib_pkgs gcc-multilib"
-kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev cpio busybox-static qemu-system-x86 man-db"
+kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
 deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest"
 case $what in
 lib) pkgs=$lib_pkgs ;;

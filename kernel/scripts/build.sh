@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 src=${1:?src}
 out=${2:?out}
-need_pkgs build-essential flex bison bc libelf-dev libssl-dev
+need_pkgs build-essential flex bison bc libelf-dev libssl-dev rsync
 
 mkdir -p "$out"
 out=$(realpath "$out")
