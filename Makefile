@@ -3,7 +3,7 @@
 #
 #   make                 build/libmemmirror.{a,so}, build/mmr
 #   make demo            the main job: mirror memory with every backend here
-#   make check           every test: library (plain + ASan/UBSan) and kernel VM
+#   make check           every test: library (plain + ASan/UBSan, TSan), kernel VMs (plain + debug)
 #   make check-lib       library tests only     make check-sanitize / check-tsan
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -93,7 +93,7 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr demo
 
 # The README's test command: every suite, then one total line.
-CHECK_SUITES := check-lib check-sanitize check-tsan $(if $(wildcard kernel/kernel.mk),kernel-check kernel-checkpatch)
+CHECK_SUITES := check-lib check-sanitize check-tsan $(if $(wildcard kernel/kernel.mk),kernel-check kernel-check-debug kernel-checkpatch)
 check:
 	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 
