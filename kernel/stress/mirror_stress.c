@@ -1583,14 +1583,16 @@ static void op_madvise(struct worker *w, int advice)
 			allowed = E(EINVAL);
 		else if (!v->maywrite)
 			allowed = E(EACCES);
-		else if (obj_memfd(o) && write_sealed(o))
-			allowed = E(EPERM);
+		if (obj_memfd(o) && write_sealed(o) && !(v->flags & V_LOCKED))
+			allowed = (allowed & ~E(0)) | E(EPERM);
 		break;
 	}
 	err = madvise(v->addr + s, len, advice) ? errno : 0;
 	expect(w, err, allowed, "madvise");
 	if (advice == MADV_POPULATE_READ || advice == MADV_POPULATE_WRITE) {
-		if (v->prot & PROT_READ)
+		/* up to the first page that faults, when the protection allows */
+		if ((v->prot & PROT_READ) && (!err || err == EFAULT) &&
+		    (advice == MADV_POPULATE_READ || (v->prot & PROT_WRITE)))
 			populate_view(w, v, s, len);
 	} else if (advice == MADV_REMOVE && !err) {
 		size_t end = v->off + s + len;
@@ -1659,7 +1661,8 @@ static void op_mlock(struct worker *w, bool lock)
 	unsigned int allowed = E(0);
 	int err;
 
-	if (vi < 0)
+	/* Over RLIMIT_MEMLOCK, ENOMEM would not say whether the VMA is locked */
+	if (vi < 0 || cfg.memlock_limited)
 		return;
 	v = &w->views[vi];
 	o = vobj(w, v);
@@ -1669,8 +1672,6 @@ static void op_mlock(struct worker *w, bool lock)
 		for (size_t i = 0; i < v->len; i += o->psz)
 			if (v->off + i >= o->size)
 				allowed = E(ENOMEM);	/* population SIGBUSes */
-	if (lock && cfg.memlock_limited)
-		allowed |= E(ENOMEM) | E(EAGAIN) | E(EPERM);
 	err = (lock ? mlock(v->addr, v->len) : munlock(v->addr, v->len)) ?
 	      errno : 0;
 	expect(w, err, allowed, lock ? "mlock" : "munlock");
@@ -1804,7 +1805,8 @@ static void op_uffd_reg(struct worker *w, bool reg)
 		};
 
 		/* SysV shm VMAs are not shmem's: only hugetlb ones register */
-		unsigned int allowed = vobj(w, v)->kind == K_SYSV ? E(EINVAL) : E(0);
+		unsigned int allowed = vobj(w, v)->kind == K_SYSV ? E(EINVAL) :
+				       !v->maywrite ? E(EPERM) : E(0);
 
 		err = ioctl(w->uffd, UFFDIO_REGISTER, &r) ? errno : 0;
 		if (!expect(w, err, allowed, "UFFDIO_REGISTER"))
