@@ -114,7 +114,7 @@ enum op {
 	OP_GROW, OP_SHRINK, OP_MOVE, OP_DONTUNMAP, OP_MUNMAP, OP_MPROTECT,
 	OP_DONTNEED, OP_POPULATE, OP_REMOVE, OP_TRUNCATE, OP_PUNCH, OP_MLOCK,
 	OP_MUNLOCK, OP_MSEAL, OP_FORK, OP_UFFD_REG, OP_UFFD_UNREG, OP_UFFD_COPY,
-	OP_SEAL, OP_MINCORE, NOPS
+	OP_SEAL, OP_MINCORE, OP_BADARGS, NOPS
 };
 
 static const char *const op_names[NOPS] = {
@@ -122,7 +122,7 @@ static const char *const op_names[NOPS] = {
 	"grow", "shrink", "move", "dontunmap", "munmap", "mprotect",
 	"dontneed", "populate", "remove", "truncate", "punch", "mlock",
 	"munlock", "mseal", "fork", "uffd_reg", "uffd_unreg", "uffd_copy",
-	"seal", "mincore",
+	"seal", "mincore", "badargs",
 };
 
 /* Relative weights of the operations */
@@ -134,7 +134,7 @@ static const int op_weight[NOPS] = {
 	[OP_REMOVE] = 2, [OP_TRUNCATE] = 3, [OP_PUNCH] = 3, [OP_MLOCK] = 2,
 	[OP_MUNLOCK] = 2, [OP_MSEAL] = 1, [OP_FORK] = 1, [OP_UFFD_REG] = 2,
 	[OP_UFFD_UNREG] = 2, [OP_UFFD_COPY] = 3, [OP_SEAL] = 2,
-	[OP_MINCORE] = 3,
+	[OP_MINCORE] = 3, [OP_BADARGS] = 2,
 };
 
 #define NERRNO 134
@@ -816,7 +816,7 @@ static int free_obj_slot(struct worker *w)
  * Map @len bytes of object @oi from @off; at an arena address (MAP_FIXED)
  * or where the kernel likes, then with room to grow behind it.
  */
-static void op_map(struct worker *w, int oi, bool first)
+static bool op_map(struct worker *w, int oi, bool first)
 {
 	struct obj *o = &w->objs[oi];
 	size_t psz = o->psz;
@@ -831,9 +831,9 @@ static void op_map(struct worker *w, int oi, bool first)
 	int err;
 
 	if (w->nviews + 2 >= MAX_VIEWS)
-		return;
+		return false;
 	if (o->fd < 0 && o->kind != K_SYSV && o->kind != K_SYSV_HUGE)
-		return;	/* shared anonymous memory: only its mirrors */
+		return false;	/* shared anonymous memory: only its mirrors */
 	if (o->kind == K_SYSV || o->kind == K_SYSV_HUGE) {
 		off = 0;
 		len = o->size;
@@ -879,13 +879,14 @@ static void op_map(struct worker *w, int oi, bool first)
 			arena_refill(w, at, len);
 			pthread_rwlock_unlock(&placement);
 		}
-		return;
+		return false;
 	}
 	if (fixed)
 		views_cut(w, at, len);
 	view_add(w, &t, p, len, off);
 	if (kind_huge(o->kind))
 		refresh_size(o);
+	return true;
 }
 
 static void op_create(struct worker *w)
@@ -978,10 +979,13 @@ static void op_create(struct worker *w)
 		view_add(w, &t, p, o->size, 0);
 		return;
 	}
-	op_map(w, oi, true);
+	if (!op_map(w, oi, true) && o->shmid >= 0) {
+		o->used = false;	/* a segment without mappings: gone */
+		free(o->data);
+		free(o->present);
+	}
 	if (o->shmid >= 0)	/* freed with its last mapping */
 		shmctl(o->shmid, IPC_RMID, NULL);
-	op_result(w, 0);
 }
 
 /* Unmap a range of the model, the arena kept whole; returns 0 or errno */
@@ -1002,6 +1006,7 @@ static int unmap_range(struct worker *w, char *a, size_t len)
 static void destroy_obj(struct worker *w, int oi, bool quiet)
 {
 	struct obj *o = &w->objs[oi];
+	int err;
 
 	for (int i = 0; i < w->nviews; i++) {
 		struct view *v = &w->views[i];
@@ -1016,9 +1021,13 @@ static void destroy_obj(struct worker *w, int oi, bool quiet)
 
 		if (v->obj != oi)
 			continue;
-		if (unmap_range(w, v->addr, v->len) && !quiet)
-			fail(w, "munmap %p+%#zx: %s", (void *)v->addr, v->len,
-			     strerror(errno));
+		err = unmap_range(w, v->addr, v->len);
+		if (err) {
+			if (!quiet)
+				fail(w, "munmap %p+%#zx: %s", (void *)v->addr,
+				     v->len, strerror(err));
+			view_del(w, i);
+		}
 		i = w->nviews;	/* views_cut() reorders */
 	}
 	if (o->fd >= 0)
@@ -1193,7 +1202,9 @@ static void op_mirror(struct worker *w, bool legacy)
 		nlen += rndn(w, 3) * o->psz;
 	if (v->off + s + nlen > o->vcap)
 		nlen = len;
-	if (legacy && o->kind == K_SYSV_HUGE && v->off + s + nlen > o->size &&
+	/* SHM_HUGETLB and MAP_SHARED|MAP_HUGETLB: no mmap() of their own */
+	if (legacy && (o->kind == K_SYSV_HUGE || o->kind == K_SHANON_HUGE) &&
+	    v->off + s + nlen > o->size &&
 	    known("shm-hugetlb-legacy-past-segment"))
 		nlen = len;
 	populate = cfg.have_populate && chance(w, 40);
@@ -1470,7 +1481,7 @@ static void op_move(struct worker *w, bool dontunmap)
 	if (dontunmap && (kind_huge(o->kind) || o->kind == K_SYSV))
 		allowed |= E(EINVAL);
 	if ((v->flags & V_SEALED) || (at && range_sealed(w, at, len)))
-		allowed = E(EPERM);
+		allowed = E(EPERM) | (allowed & E(EINVAL));
 	old = v->addr;
 	t = *v;
 	pthread_rwlock_wrlock(&placement);
@@ -1533,7 +1544,7 @@ static void op_mprotect(struct worker *w)
 	if ((prot & PROT_WRITE) && !v->maywrite)
 		allowed = E(EACCES);
 	if (v->flags & V_SEALED)
-		allowed = E(EPERM);
+		allowed = E(EPERM) | (allowed & E(EACCES));
 	err = mprotect(v->addr + s, len, prot) ? errno : 0;
 	if (!expect(w, err, allowed, "mprotect")) {
 		vi = view_isolate(w, vi, v->addr + s, len);
@@ -1672,6 +1683,8 @@ static void op_mlock(struct worker *w, bool lock)
 		for (size_t i = 0; i < v->len; i += o->psz)
 			if (v->off + i >= o->size)
 				allowed = E(ENOMEM);	/* population SIGBUSes */
+	if (lock && !(v->prot & PROT_READ))
+		allowed = E(ENOMEM);	/* PROT_NONE is never populated */
 	err = (lock ? mlock(v->addr, v->len) : munlock(v->addr, v->len)) ?
 	      errno : 0;
 	expect(w, err, allowed, lock ? "mlock" : "munlock");
@@ -1927,6 +1940,69 @@ static void op_mincore(struct worker *w)
 	}
 }
 
+/* Arguments mremap.2 refuses with EINVAL: nothing may change */
+static void op_badargs(struct worker *w)
+{
+	int vi = pick_view(w, v_any), c = rndn(w, 6), flags;
+	struct view *v;
+	size_t len, nlen;
+	char *src, *at = NULL, *p;
+	const char *what;
+
+	if (vi < 0 || !cfg.have_mirror)
+		return;
+	v = &w->views[vi];
+	src = v->addr;
+	len = nlen = v->len;
+	flags = MREMAP_MIRROR | MREMAP_MAYMOVE;
+	switch (c) {
+	case 0:
+		what = "old_size neither 0 nor new_size";
+		nlen = len + vobj(w, v)->psz;
+		break;
+	case 1:
+		what = "MREMAP_MIRROR without MREMAP_MAYMOVE";
+		flags = MREMAP_MIRROR;
+		break;
+	case 2:
+		what = "MREMAP_MIRROR with MREMAP_DONTUNMAP";
+		flags |= MREMAP_DONTUNMAP;
+		break;
+	case 3:
+		what = "MREMAP_MIRROR|MREMAP_FIXED onto its source";
+		flags |= MREMAP_FIXED;
+		at = src;
+		break;
+	case 4: {
+		/* a page of the arena's private reservation */
+		size_t pg = rndn(w, ARENA_LEN / PG);
+
+		what = "MREMAP_MIRROR of a private mapping";
+		src = w->arena + pg * PG;
+		if (!w->owned[pg] || covered(w, src))
+			return;
+		len = nlen = PG;
+		break;
+	}
+	default:
+		what = "an unknown flag (32)";
+		flags |= 32;
+		break;
+	}
+	op_desc(w, "bad mremap: %s: src %p len=%#zx new=%#zx flags=%#x at=%p",
+		what, (void *)src, len, nlen, flags, (void *)at);
+	p = sys_mremap(src, len, nlen, flags, at);
+	if (p != MAP_FAILED) {
+		expect(w, 0, E(EINVAL), what);
+		if (!at)
+			munmap(p, nlen);
+		return;
+	}
+	/* mseal'd source: EPERM may come first */
+	expect(w, errno, E(EINVAL) | (v->flags & V_SEALED && c != 4 ? E(EPERM) : 0),
+	       what);
+}
+
 /* ---- workers ---- */
 
 static enum op pick_op(struct worker *w)
@@ -1985,6 +2061,7 @@ static void run_op(struct worker *w, enum op op)
 	case OP_UFFD_COPY: op_uffd_copy(w); break;
 	case OP_SEAL: op_seal(w); break;
 	case OP_MINCORE: op_mincore(w); break;
+	case OP_BADARGS: op_badargs(w); break;
 	default: break;
 	}
 	w->st.ops[op]++;
