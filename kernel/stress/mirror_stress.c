@@ -245,6 +245,22 @@ static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
  */
 static pthread_rwlock_t placement = PTHREAD_RWLOCK_INITIALIZER;
 
+/*
+ * malloc() may mmap() (big blocks, a new malloc arena for a thread): that is
+ * a placement like any other, so it waits for the arenas to be whole.
+ */
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p;
+
+	pthread_rwlock_rdlock(&placement);
+	p = calloc(n, size);
+	pthread_rwlock_unlock(&placement);
+	if (!p)
+		abort();
+	return p;
+}
+
 /* ---- helpers ---- */
 
 static uint64_t rnd(struct worker *w)
@@ -977,10 +993,8 @@ static void op_create(struct worker *w)
 		close(o->fd);
 		return;
 	}
-	o->data = calloc(1, o->vcap);
-	o->present = calloc(1, o->vcap / o->psz);
-	if (!o->data || !o->present)
-		abort();
+	o->data = xcalloc(1, o->vcap);
+	o->present = xcalloc(1, o->vcap / o->psz);
 	o->used = true;
 
 	if (kind == K_SHANON || kind == K_SHANON_HUGE) {
@@ -1218,6 +1232,12 @@ static void op_mirror(struct worker *w, bool legacy)
 		return;
 	v = &w->views[vi];
 	o = vobj(w, v);
+	/*
+	 * Without the series, old_size == 0 ignores memfd seals (patch 1)
+	 * and copies the userfaultfd registration: not what is modelled.
+	 */
+	if (!cfg.have_mirror && (obj_memfd(o) || (v->flags & V_UFFD)))
+		return;
 	pick_sub(w, v, &s, &len);
 	nlen = len;
 	/* old_size == 0 may map further pages of the object than the source */
@@ -1244,7 +1264,8 @@ static void op_mirror(struct worker *w, bool legacy)
 	if (fixed)
 		flags |= MREMAP_FIXED;
 	else if (chance(w, 30))
-		hint = w->arena + rndn(w, ARENA_LEN / PG) * PG;	/* ignored */
+		/* ignored (hugetlb: EINVAL unless aligned, as in stock) */
+		hint = w->arena + rndn(w, ARENA_LEN / o->psz) * o->psz;
 	op_desc(w, "%s %s obj%d src %p+%#zx (off %#zx) len=%#zx flags=%#x at=%p%s",
 		legacy ? "mremap(old_size 0)" : "mirror", kind_names[o->kind],
 		v->obj, (void *)v->addr, s, v->off + s, nlen, flags,
@@ -1272,10 +1293,8 @@ static void op_mirror(struct worker *w, bool legacy)
 	}
 
 	if (populate) {
-		before = calloc(1, nlen / PG);
-		after = calloc(1, nlen / PG);
-		if (!before || !after)
-			abort();
+		before = xcalloc(1, nlen / PG);
+		after = xcalloc(1, nlen / PG);
 		if (!pagemap_present(v->addr + s, len, before))
 			populate = false;
 	}
@@ -1867,9 +1886,7 @@ static void op_uffd_copy(struct worker *w)
 	off = v->off + pg;
 	if (off >= o->size)
 		return;
-	src = malloc(o->psz);
-	if (!src)
-		abort();
+	src = xcalloc(1, o->psz);
 	for (size_t i = 0; i < o->psz; i += 8) {
 		uint64_t r = rnd(w);
 
@@ -2177,13 +2194,20 @@ static void run_workers(int n, int first_id, bool child, struct stats *st)
 	struct worker *w[MAX_WORKERS];
 	pthread_t t[MAX_WORKERS];
 
-	for (int i = 0; i < n; i++) {
+	/*
+	 * Every arena first, then the threads (their stacks are placements
+	 * too): no arena may have a hole while either is mapped.
+	 */
+	for (int i = 0; i < n; i++)
 		w[i] = worker_new(first_id + i, child);
+	pthread_rwlock_wrlock(&placement);
+	for (int i = 0; i < n; i++) {
 		if (pthread_create(&t[i], NULL, worker_main, w[i])) {
 			perror("pthread_create");
 			exit(1);
 		}
 	}
+	pthread_rwlock_unlock(&placement);
 	for (int i = 0; i < n; i++) {
 		pthread_join(t[i], NULL);
 		stats_add(st, &w[i]->st);
