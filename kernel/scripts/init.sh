@@ -38,7 +38,7 @@ if [ -x /stress/mirror_stress ]; then
 	echo "MM-START stress"
 	. /stress/env
 	cd /stress
-	( timeout $((${STRESS_S:-60} + 600)) ./mirror_stress --require-series 2>&1
+	( timeout $((${STRESS_S:-60} + 600)) ./mirror_stress --require-series $STRESS_ARGS 2>&1
 	  echo "MM-STRESS rc=$?" ) | sed 's/^/[stress] /; s/^\[stress\] MM-STRESS/MM-STRESS/'
 fi
 echo "MM-END"

@@ -25,7 +25,8 @@ if [ "$label" != unpatched ] && [ -n "${LIB_TESTS_DIR:-}" ] && [ -d "$LIB_TESTS_
 	chmod +x "$root/lib-tests/run.sh"
 fi
 # The random stress, on patched kernels, unless STRESS_S=0. STRESS_KNOWN defaults to the
-# list in kernel/stress/known-issues (the series' open findings it works around).
+# list in kernel/stress/known-issues (the series' open findings it works around);
+# STRESS_ARGS adds options (e.g. "--threads 1 --child-threads 0 --verbose").
 stress_bin="$KBUILD/kernel-tests/stress/mirror_stress"
 if [ "$label" != unpatched ] && [ -x "$stress_bin" ] && [ "${STRESS_S:-60}" != 0 ]; then
 	mkdir -p "$root/stress"
@@ -35,6 +36,7 @@ if [ "$label" != unpatched ] && [ -x "$stress_bin" ] && [ "${STRESS_S:-60}" != 0
 		echo "export STRESS_S=${STRESS_S:-60}"
 		echo "export STRESS_KNOWN=${known:-none}"
 		[ -z "${STRESS_SEED:-}" ] || echo "export STRESS_SEED=$STRESS_SEED"
+		echo "STRESS_ARGS='${STRESS_ARGS:-}'"
 	} > "$root/stress/env"
 fi
 ( cd "$root" && find . | cpio -o -H newc --quiet ) | gzip -1 > "$root.cpio.gz"

@@ -2233,6 +2233,36 @@ static void print_summary(const char *who, const struct stats *st)
 	       st->failures);
 }
 
+/* What could still hold shared memory: a mapping, a segment, an fd */
+static void show_leftovers(void)
+{
+	static const char *const files[] = { "/proc/self/maps", "/proc/sysvipc/shm" };
+	char line[512], path[64], target[256];
+
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "r");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (i == 1 || strstr(line, "memfd:") || strstr(line, "SYSV") ||
+			    strstr(line, "/dev/zero") || strstr(line, "anon_hugepage") ||
+			    strstr(line, "stress-"))
+				printf("mirror_stress: left in %s: %s", files[i], line);
+		if (f)
+			fclose(f);
+	}
+	for (int fd = 3; fd < 1024; fd++) {
+		ssize_t len;
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (strstr(target, "memfd:") || strstr(target, "stress-"))
+			printf("mirror_stress: left open: fd %d -> %s\n", fd, target);
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -2345,7 +2375,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	read_counters(&c0);
+	/* The child's statistics: a shmem page, there before counting starts */
 	child_st = mmap(NULL, sizeof(*child_st), PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (child_st == MAP_FAILED) {
@@ -2353,6 +2383,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(child_st, 0, sizeof(*child_st));
+	read_counters(&c0);
 	if (cfg.child_threads) {
 		fflush(stdout);
 		child = fork();
@@ -2390,6 +2421,7 @@ int main(int argc, char **argv)
 	       c1.total, c1.free, c1.rsvd, c1.surp, c1.shmem);
 	if (memcmp(&c0, &c1, sizeof(c0))) {
 		printf("mirror_stress: FAIL: HugePages/Shmem counters not back to their start\n");
+		show_leftovers();
 		total.failures++;
 	}
 	print_summary("mirror_stress", &total);
