@@ -1751,7 +1751,14 @@ static void op_mseal(struct worker *w)
 	struct view *v;
 	int err;
 
+	int sealed = 0;
+
 	if (vi < 0 || !w->child || !cfg.have_mseal)
+		return;
+	/* Sealed views stay until exit: keep most of them free to change */
+	for (int i = 0; i < w->nviews; i++)
+		sealed += !!(w->views[i].flags & V_SEALED);
+	if (sealed >= 3 || (w->views[vi].flags & V_SEALED))
 		return;
 	v = &w->views[vi];
 	op_desc(w, "mseal obj%d %p len=%#zx", v->obj, (void *)v->addr, v->len);
@@ -2420,7 +2427,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(child_st, 0, sizeof(*child_st));
+	/*
+	 * meminfo sums per-CPU deltas that are folded in about once a second:
+	 * the pages just touched (probes, this one) show up only then.
+	 */
 	read_counters(&c0);
+	for (int i = 0; i < 10; i++) {
+		sleep(1);
+		read_counters(&c1);
+		if (!memcmp(&c0, &c1, sizeof(c0)))
+			break;
+		c0 = c1;
+	}
 	if (cfg.child_threads) {
 		fflush(stdout);
 		child = fork();
