@@ -46,8 +46,8 @@ kernel-bench:
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
 
-# Both kernels, the selftests on both, the library's tests on the patched one.
-# (and a short stress run: STRESS_S, default 20 s).
+# Both kernels, the selftests on both, the library's tests and a short stress run
+# (STRESS_S, default 20 s) on the patched one.
 ifeq ($(KERNEL_LIB_TESTS),1)
 kernel-check: kernel-lib-tests
 	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static kernel/scripts/check.sh
