@@ -8,8 +8,8 @@ KERNEL_LIB_TESTS ?= 1
 # The scripts run their own make -j2 on the kernel: keep our jobserver out of it.
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
-.PHONY: kernel kernel-base kernel-tree kernel-export kernel-check kernel-checkpatch \
-	kernel-tests kernel-bench kernel-clean
+.PHONY: kernel-lib-tests kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
+	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -20,6 +20,11 @@ kernel:
 kernel-base:
 	$(KERNEL_RUN) kernel/scripts/src.sh
 	$(KERNEL_RUN) kernel/scripts/build.sh build/kernel-src-base build/kernel-base
+
+# Patched kernel with kernel/config-debug (KASAN, lockdep, DEBUG_VM...): build/kernel-debug.
+kernel-debug:
+	$(KERNEL_RUN) kernel/scripts/src.sh
+	$(KERNEL_RUN) kernel/scripts/build.sh build/kernel-src build/kernel-debug kernel/config-debug
 
 # A git tree to hack in: the pristine source (tag "pristine") plus the series.
 kernel-tree:
@@ -41,18 +46,33 @@ kernel-bench:
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
 
-# Both kernels, the selftests on both, the library's tests on the patched one.
-kernel-check:
+# Both kernels, the selftests on both, the library's tests and a short stress run
+# (STRESS_S, default 20 s) on the patched one.
 ifeq ($(KERNEL_LIB_TESTS),1)
+kernel-check: kernel-lib-tests
+	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static kernel/scripts/check.sh
+else
+kernel-check:
+	$(KERNEL_RUN) kernel/scripts/check.sh
+endif
+
+# The library's static test programs, for the VMs (when the top Makefile has them).
+kernel-lib-tests:
 	@if [ -f tests/run.sh ] && $(MAKE) -C $(CURDIR) -n tests-static >/dev/null 2>&1; then \
 		$(MAKE) -C $(CURDIR) tests-static; \
 	else \
 		echo "[kernel] no tests-static target or tests/run.sh: library tests not run"; \
 	fi
-	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static kernel/scripts/check.sh
+
+# The debug kernel: selftests, the library, then the random stress (STRESS_S seconds,
+# default 60; STRESS_SEED=N replays a seed; STRESS_KNOWN=none checks every known issue).
+ifeq ($(KERNEL_LIB_TESTS),1)
+kernel-check-debug: kernel-lib-tests
+	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static kernel/scripts/check-debug.sh
 else
-	$(KERNEL_RUN) kernel/scripts/check.sh
+kernel-check-debug:
+	$(KERNEL_RUN) kernel/scripts/check-debug.sh
 endif
 
 kernel-clean:
-	rm -rf build/kernel build/kernel-base build/kernel-tests build/kernel-bench
+	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-tests build/kernel-bench

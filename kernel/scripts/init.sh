@@ -17,6 +17,8 @@ echo 160 > /proc/sys/vm/nr_hugepages
 # (EEXIST in about 1 run of 4, on patched and unpatched kernels alike).
 echo 1 > /proc/sys/kernel/randomize_va_space
 label=$(sed -n 's/.*mmlabel=\([^ ]*\).*/\1/p' /proc/cmdline)
+tmo=$(sed -n 's/.*mmtimeout=\([0-9]*\).*/\1/p' /proc/cmdline)
+MM_TIMEOUT=${tmo:-${MM_TIMEOUT:-300}}
 echo "MM-BEGIN $label $(uname -r) hugepages=$(cat /proc/sys/vm/nr_hugepages)"
 cd /tests
 for t in $(cat LIST); do
@@ -27,13 +29,22 @@ for t in $(cat LIST); do
 	sed "s/^/[$t] /" /tmp/$t.log
 	echo "MM-RESULT $t $rc $(( $(date +%s) - start ))s"
 done
-if [ "$label" = patched ] && [ -x /lib-tests/run.sh ]; then
+if [ -x /lib-tests/run.sh ]; then
 	echo "MM-START library"
 	cd /lib-tests
 	./run.sh /lib-tests/bin > /tmp/lib.log 2>&1
 	rc=$?
 	sed 's/^/[library] /' /tmp/lib.log
 	echo "MM-LIBRARY rc=$rc $(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib.log | tail -1)"
+fi
+# The random stress (kernel/stress/mirror_stress.c): through a pipe, not a file in
+# /tmp, so that its own output does not move the Shmem counter it checks.
+if [ -x /stress/mirror_stress ]; then
+	echo "MM-START stress"
+	. /stress/env
+	cd /stress
+	( timeout $((${STRESS_S:-60} + 600)) ./mirror_stress --require-series $STRESS_ARGS 2>&1
+	  echo "MM-STRESS rc=$?" ) | sed 's/^/[stress] /; s/^\[stress\] MM-STRESS/MM-STRESS/'
 fi
 echo "MM-END"
 sync

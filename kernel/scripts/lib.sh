@@ -8,8 +8,10 @@ KSRC=${KSRC:-$KBUILD/kernel-src}		# git tree: pristine commit + series
 KSRC_BASE=${KSRC_BASE:-$KBUILD/kernel-src-base}	# worktree of the pristine commit
 KOUT=${KOUT:-$KBUILD/kernel}			# O= for the patched kernel
 KOUT_BASE=${KOUT_BASE:-$KBUILD/kernel-base}	# O= for the unpatched kernel
+KOUT_DEBUG=${KOUT_DEBUG:-$KBUILD/kernel-debug}	# O= for the patched debug kernel
 KPATCHES=${KPATCHES:-kernel/patches}
 KCONFIG_FRAG=${KCONFIG_FRAG:-kernel/config}
+KCONFIG_DEBUG=${KCONFIG_DEBUG:-kernel/config-debug}	# on top of KCONFIG_FRAG
 JOBS=${JOBS:-2}
 # gc.auto=0: an automatic gc of the 80k-file tree after git am costs minutes.
 KGIT="git -c user.name=memmirror -c user.email=dev@memmirror.invalid -c gc.auto=0"

@@ -40,3 +40,12 @@ for p in "${progs[@]}"; do
 	fi
 done
 printf '%s\n' "${progs[@]%%:*}" > "$out/LIST"
+
+# The random stress: not in LIST (vm.sh gives it its own slot after the library).
+mkdir -p "$KBUILD/kernel-tests/stress"
+st="$KBUILD/kernel-tests/stress/mirror_stress"
+if [ ! -x "$st" ] || [ -n "$(find kernel/stress/mirror_stress.c "$hdr/linux/mman.h" -newer "$st")" ]; then
+	log "cc mirror_stress"
+	gcc -static -O2 -g -Wall -Wextra -Werror -pthread -isystem "$hdr" \
+		-o "$st" kernel/stress/mirror_stress.c || die "building mirror_stress failed"
+fi

@@ -18,11 +18,27 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$root/etc/group"
 cp "${VM_BIN:-$KBUILD/kernel-tests/bin}/"* "$root/tests/"
 cp "$(dirname "$image")/.config" "$root/config" 2>/dev/null || true
-if [ "$label" = patched ] && [ -n "${LIB_TESTS_DIR:-}" ] && [ -d "$LIB_TESTS_DIR" ] && [ -f tests/run.sh ]; then
+case "$label" in patched | debug) full=1 ;; *) full=0 ;; esac
+if [ $full = 1 ] && [ -n "${LIB_TESTS_DIR:-}" ] && [ -d "$LIB_TESTS_DIR" ] && [ -f tests/run.sh ]; then
 	mkdir -p "$root/lib-tests/bin"
 	cp -r "$LIB_TESTS_DIR"/. "$root/lib-tests/bin/"
 	cp tests/run.sh "$root/lib-tests/run.sh"
 	chmod +x "$root/lib-tests/run.sh"
+fi
+# The random stress, on the patched and debug kernels, unless STRESS_S=0. STRESS_KNOWN defaults to the
+# list in kernel/stress/known-issues (the series' open findings it works around);
+# STRESS_ARGS adds options (e.g. "--threads 1 --child-threads 0 --verbose").
+stress_bin="$KBUILD/kernel-tests/stress/mirror_stress"
+if [ $full = 1 ] && [ -x "$stress_bin" ] && [ "${STRESS_S:-60}" != 0 ]; then
+	mkdir -p "$root/stress"
+	cp "$stress_bin" "$root/stress/"
+	known=${STRESS_KNOWN:-$(sed 's/#.*//' kernel/stress/known-issues | tr -s ' \n' ',' | sed 's/^,//; s/,$//')}
+	{
+		echo "export STRESS_S=${STRESS_S:-60}"
+		echo "export STRESS_KNOWN=${known:-none}"
+		[ -z "${STRESS_SEED:-}" ] || echo "export STRESS_SEED=$STRESS_SEED"
+		echo "STRESS_ARGS='${STRESS_ARGS:-}'"
+	} > "$root/stress/env"
 fi
 ( cd "$root" && find . | cpio -o -H newc --quiet ) | gzip -1 > "$root.cpio.gz"
 log "booting $label kernel ($image), console log in $logf"
