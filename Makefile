@@ -3,7 +3,8 @@
 #
 #   make                 build/libmemmirror.{a,so}, build/mmr
 #   make demo            the main job: mirror memory with every backend here
-#   make check           every test: library (plain, ASan/UBSan, TSan, 32-bit), Python, kernel VMs (plain + debug)
+#   make check           every test: library (plain, ASan/UBSan, TSan, 32-bit), Python, kernel VM
+#   make kernel-check-debug   the series under KASAN/lockdep/DEBUG_VM with the random stress
 #   make check-lib       library tests only     make check-sanitize / check-tsan
 #   make check-32        library tests as 32-bit code
 #   make install PREFIX=/usr/local DESTDIR=    make uninstall
@@ -138,7 +139,7 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr demo
 
 # The README's test command: every suite, then one total line.
-CHECK_SUITES := check-lib check-sanitize check-tsan check-32 $(if $(wildcard kernel/kernel.mk),kernel-check kernel-check-debug kernel-checkpatch)
+CHECK_SUITES := check-lib check-sanitize check-tsan check-32 $(if $(wildcard kernel/kernel.mk),kernel-check kernel-checkpatch)
 check:
 	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 

@@ -56,7 +56,8 @@ static int leaks_failed_create(void)
 		int ret;
 
 		mmri_fault_inject(MMRI_SYS_MMAP, ENOMEM, skip, 1);
-		ret = mmr_ring_create(&r, 4096, 0);
+		/* memfd: every view is an mmap (native mirrors with mremap). */
+		ret = mmr_ring_create(&r, 4096, MMR_BACKEND_MEMFD);
 		mmri_fault_clear();
 		if (ret) {
 			CHECK_EQ(ret, -ENOMEM);

@@ -59,7 +59,7 @@ stress_row() { # LOG
 	local res sum
 	stress_ok=0
 	if [ "${STRESS_S:-}" = 0 ]; then
-		printf '%-22s %-10s %-10s %s\n' mirror_stress - SKIP "STRESS_S=0"
+		printf '%-22s %-10s %-10s %s\n' mirror_stress - SKIP "STRESS_S=0: opt-in until its model follows the fixed series (kernel/README.md)"
 		stress_ok=skip
 		return
 	fi
