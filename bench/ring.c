@@ -877,9 +877,10 @@ static int bench_batch(int rounds, int quick, int json)
 
 /* ---- two processes, every byte read, against the kernel's IPC (--procs) ---- */
 
-enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_ZMQ, PM_COUNT };
+enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_ZMQ, PM_LIMIT,
+		   PM_COUNT };
 static const char *const pm_name[PM_COUNT] = { "mmr", "pipe", "vmsplice", "socketpair",
-					       "cow", "zmq" };
+					       "cow", "zmq", "producer_alone" };
 /* mmr_ring's default spin (src/ring_sync.h), given to cow too. */
 #define PROC_SPIN 256
 
@@ -948,7 +949,8 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		return 0;
 	for (size_t i = 0; i < nbuf * rec; i++)
 		bufs[i] = (unsigned char)(i * 7 + 1);
-	if (m == PM_MMR && (mmr_ring_create(&r, cap, MMR_RING_PRODUCER)))
+	/* Prefaulted, as cow's mapping is (MAP_POPULATE). */
+	if (m == PM_MMR && (mmr_ring_create(&r, cap, MMR_RING_PRODUCER | MMR_POPULATE)))
 		goto out;
 	if (m == PM_COW && !(cw = cow_ring_create(cap, NULL, NULL)))
 		goto out;
@@ -970,7 +972,7 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		mmr_ring *c = NULL;
 		uint64_t s = 0;
 
-		if (r && mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER))
+		if (r && mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER | MMR_POPULATE))
 			_exit(1);
 		for (unsigned long i = 0; i < n; i++) {
 			if (c) {
@@ -1042,6 +1044,38 @@ out:
 }
 
 /*
+ * The producer's own work alone, in this process, with no consumer: the
+ * checksum of each record and one copy of it into a buffer as large as
+ * the ring. Every method does at least this on the producer's side (the
+ * checksum is how the run is verified), so no transport can move records
+ * faster here: this bounds mmr's ratio to each of the others.
+ */
+static uint64_t proc_run_alone(size_t rec, unsigned long n)
+{
+	size_t cap = rec * 4 > (256u << 10) ? rec * 4 : (256u << 10), slots = cap / rec;
+	unsigned char *b = aligned_alloc(4096, (rec + 4095) / 4096 * 4096);
+	unsigned char *ring = aligned_alloc(4096, cap);
+	uint64_t sum = 0, t0, t = 0;
+
+	if (b && ring) {
+		for (size_t i = 0; i < rec; i++)
+			b[i] = (unsigned char)(i * 7 + 1);
+		memset(ring, 0, cap);
+		t0 = wait_now_ns();
+		for (unsigned long i = 0; i < n; i++) {
+			b[0] = (unsigned char)i;
+			sum = wait_sum(sum, b, rec);
+			memcpy(ring + (i % slots) * rec, b, rec);
+			__asm__ __volatile__("" : : "r"(ring) : "memory");	/* keep the copy */
+		}
+		t = wait_now_ns() - t0;
+	}
+	free(b);
+	free(ring);
+	return sum == 42 ? t + 1 : t;	/* the sum keeps the checksum */
+}
+
+/*
  * ZeroMQ ipc:// through build/bench-zmq (bench/peers/zmq_ipc.c), which
  * forks and checksums the same way: ns, 0 if it failed.
  */
@@ -1091,6 +1125,10 @@ static int bench_procs(int rounds, int quick, int json)
 					}
 					continue;
 				}
+				if (m == PM_LIMIT) {
+					ns[i][m][k] = proc_run_alone(recs[i], n);
+					continue;
+				}
 				if (!(ns[i][m][k] = proc_run((enum proc_method)m, recs[i], n))) {
 					fprintf(stderr, "mmr bench ring --procs: %s with %zu-byte "
 						"records failed (%s)\n", pm_name[m], recs[i],
@@ -1108,9 +1146,9 @@ static int bench_procs(int rounds, int quick, int json)
 		printf("Two processes, every byte checksummed by the consumer (mmr in "
 		       "place, the others from read()),\nboth sides sleeping when they "
 		       "must; GB/s, and mmr's speed over each (median of per-round "
-		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %9s %9s %10s %8s %8s\n",
-		       "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq", "mmr/pipe",
-		       "mmr/vmsp", "mmr/socket", "mmr/cow", "mmr/zmq");
+		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %7s %9s %9s %10s %8s %8s %8s\n",
+		       "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq", "alone",
+		       "mmr/pipe", "mmr/vmsp", "mmr/socket", "mmr/cow", "mmr/zmq", "alone/pipe");
 	for (int i = 0; i < NR; i++) {
 		unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 : bytes) / recs[i]);
 		double gbs[PM_COUNT], ratio[PM_COUNT];
@@ -1138,6 +1176,9 @@ static int bench_procs(int rounds, int quick, int json)
 				else
 					json_null(&j, pm_name[m]);
 			json_object_end(&j);
+			/* The most any transport could be over pipe here. */
+			json_double(&j, "producer_alone_vs_pipe",
+				    median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds), 2, 1);
 			json_object_end(&j);
 		} else {
 			printf("%-8zu %7.3f %7.3f %8.3f %7.3f %7.3f ", recs[i], gbs[0], gbs[1],
@@ -1146,12 +1187,13 @@ static int bench_procs(int rounds, int quick, int json)
 				printf("%7.3f", gbs[PM_ZMQ]);
 			else
 				printf("%7s", "-");
-			printf(" %8.2fx %8.2fx %9.2fx %7.2fx ", ratio[1], ratio[2], ratio[3],
-			       ratio[4]);
+			printf(" %7.3f %8.2fx %8.2fx %9.2fx %7.2fx ", gbs[PM_LIMIT], ratio[1],
+			       ratio[2], ratio[3], ratio[4]);
 			if (gbs[PM_ZMQ] > 0)
-				printf("%7.2fx\n", ratio[PM_ZMQ]);
+				printf("%7.2fx", ratio[PM_ZMQ]);
 			else
-				printf("%8s\n", "-");
+				printf("%8s", "-");
+			printf(" %9.2fx\n", median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds));
 		}
 	}
 	if (json) {
