@@ -976,11 +976,13 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 			_exit(1);
 		for (unsigned long i = 0; i < n; i++) {
 			if (c) {
-				size_t avail;
+				const unsigned char *p;
 
-				if (mmr_ring_wait_readable(c, rec, -1))
+				/* peek(): the producer's index only when the one
+				 * seen last is short, as cow_ring_peek() does. */
+				if (mmr_ring_wait_readable(c, rec, -1) || !(p = mmr_ring_peek(c, rec)))
 					_exit(1);
-				s = wait_sum(s, mmr_ring_read_ptr(c, &avail), rec);
+				s = wait_sum(s, p, rec);
 				mmr_ring_consume(c, rec);
 			} else if (cw) {
 				const unsigned char *p;
@@ -1009,11 +1011,14 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		b[0] = (unsigned char)i;	/* every record differs */
 		sum = wait_sum(sum, b, rec);
 		if (r) {
-			size_t avail;
+			void *w = NULL;
 
-			bad = mmr_ring_wait_writable(r, rec, -1) != 0;
+			/* reserve(), not write_ptr(): the same cached look at
+			 * the consumer's index as cow_ring_put(). */
+			bad = mmr_ring_wait_writable(r, rec, -1) != 0 ||
+			      !(w = mmr_ring_reserve(r, rec));
 			if (!bad) {
-				memcpy(mmr_ring_write_ptr(r, &avail), b, rec);
+				memcpy(w, b, rec);
 				mmr_ring_produce(r, rec);
 			}
 		} else if (cw) {
