@@ -263,9 +263,13 @@ static bool ring_peer_alive(struct mmr_ring *r, enum ring_role role, uint32_t pi
 /*
  * The acquire half of ring_end_close(). *watch: the holder is another
  * process, or another thread that holds the end for itself: a sleeper
- * must look at it now and then (a death wakes nobody).
+ * must look at it now and then (a death wakes nobody). Without @probe, a
+ * holder already watched (the same ids and start time) is taken as alive
+ * with no system call: a waiter woken by its peer's publication knows it
+ * was alive a moment ago, and looks again after a slice with no wake-up.
  */
-static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role, bool *watch)
+static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role, bool *watch,
+				     bool probe)
 {
 	struct ring_end *e = &r->sh->end[role];
 	uint32_t pid, tid;
@@ -279,6 +283,11 @@ static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role, bo
 		return PEER_NONE;
 	start = atomic_load_explicit(&e->start, memory_order_relaxed);
 	tid = atomic_load_explicit(&e->tid, memory_order_relaxed);
+	if (!probe && r->peer_pid[role] == pid && r->peer_tid[role] == tid &&
+	    r->peer_start[role] == start) {
+		*watch = true;
+		return PEER_ALIVE;
+	}
 	if (pid == (uint32_t)mmri_getpid() &&
 	    (!tid || tid == (uint32_t)mmri_gettid()))
 		return PEER_ALIVE;	/* held by this process, or this thread */
@@ -433,10 +442,11 @@ enum { WAIT_READY = 0, WAIT_EOF = MMR_RING_EOF, WAIT_SLEEP = 2 };
  * than @min bytes are left), -EPIPE (the peer closed, for a producer, or
  * died), or WAIT_SLEEP; *watch: the peer is another process to watch.
  */
-static int ring_check(struct mmr_ring *r, bool readable, size_t min, bool *watch)
+static int ring_check(struct mmr_ring *r, bool readable, size_t min, bool *watch,
+		      bool probe)
 {
 	enum ring_peer peer = ring_end_state(r, readable ? RING_PRODUCER : RING_CONSUMER,
-					     watch);
+					     watch, probe);
 
 	if (!readable)
 		return peer == PEER_CLOSED || peer == PEER_DEAD ? -EPIPE :
@@ -466,7 +476,7 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 	const struct timespec slice = { 0, RING_SLICE_MS * 1000000L };
 	const struct timespec live = { 0, RING_LIVENESS_MS * 1000000L };
 	struct timespec end, left;
-	bool watch = false;
+	bool watch = false, probe = true;
 	int ret;
 
 	if (min > r->cap)
@@ -488,7 +498,7 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 		uint32_t s = atomic_load(seq);
 		const struct timespec *rel = NULL;
 
-		ret = ring_check(r, readable, min, &watch);
+		ret = ring_check(r, readable, min, &watch, probe);
 		if (ret != WAIT_SLEEP)
 			break;
 		if (!timeout_ms) {
@@ -517,6 +527,8 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 		ret = mmri_futex_wait_timeout((uint32_t *)seq, s, 1, rel);
 		if (ret && ret != -EAGAIN && ret != -EINTR && ret != -ETIMEDOUT)
 			break;
+		/* Woken (or refused: the word moved): the peer just published. */
+		probe = ret == -ETIMEDOUT || ret == -EINTR;
 	}
 	atomic_store(want, 0);
 	mmr_barrier();
@@ -530,7 +542,7 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 	case -EPIPE:
 		return mmri_err(EPIPE, "%s: the %s %s; %zu bytes are %s", fn,
 				readable ? "producer" : "consumer",
-				readable || ring_end_state(r, RING_CONSUMER, &watch) ==
+				readable || ring_end_state(r, RING_CONSUMER, &watch, true) ==
 				PEER_DEAD ? "died without closing its end (its process, "
 				"or its thread if it held the end with MMR_RING_THREAD)" :
 				"closed its end", ring_ready(r, readable),
@@ -634,7 +646,7 @@ int mmr_ring_poll_arm(mmr_ring *r, size_t min)
 	want = readable ? &r->sh->rd_want : &r->sh->wr_want;
 	mmri_read(efd, &count, sizeof(count));	/* -EAGAIN when already 0 */
 	atomic_store(readable ? &r->sh->rd_poll : &r->sh->wr_poll, 1);
-	ret = ring_check(r, readable, min, &watch);
+	ret = ring_check(r, readable, min, &watch, true);
 	if (ret == WAIT_SLEEP) {
 		atomic_store(want, ring_target(r, readable, min));
 		if (!ring_sleeper_fence(r))
@@ -660,7 +672,7 @@ int mmr_ring_peer_pidfd(mmr_ring *r)
 	if (ring_poll_side(r, "mmr_ring_peer_pidfd", &readable) == -EINVAL)
 		return -EINVAL;
 	peer = readable ? RING_PRODUCER : RING_CONSUMER;
-	ring_end_state(r, peer, &watch);
+	ring_end_state(r, peer, &watch, true);
 	if (r->peer_fd[peer] < 0)
 		return mmri_err(ENOENT, "mmr_ring_peer_pidfd: no peer process to watch "
 				"(none attached yet, the peer is this process, or the "
