@@ -13,7 +13,10 @@
  *   memcpy  - the limit for one thread: the copies and the parses, one
  *             thread, no ring;
  *   gnuradio - GNU Radio's double-mapped gr::buffer, from a separate C++
- *             program (make bench-peers), when it is built.
+ *             program (make bench-peers), when it is built;
+ *   ck_ring, rte_ring - Concurrency Kit's ck_ring (records copied in and
+ *             out of its slots) and DPDK's rte_ring zero-copy API, from
+ *             separate programs too (bench/peers/, make bench-peers).
  * Two threads on two CPUs, and one thread that fills the ring and then
  * parses it (a receive buffer). Every method but GNU Radio runs on the same
  * physical pages (the mmr ring's): on a VM whose memory is not uniform, a
@@ -360,37 +363,53 @@ static uint64_t median(uint64_t *v, int n)
 	return v[n / 2];
 }
 
-/* ---- GNU Radio, through build/bench-gnuradio ---- */
+/* ---- the peers: programs built by make bench-peers ---- */
 
 /*
- * The peer is a C++ program with its own buffers. It runs once per round
- * and record size, between our methods, so that all of them see the same
- * moments of this shared machine.
+ * Each peer is a program of its own (bench/peers/), linked to its library,
+ * so that mmr itself depends on none. It runs once per round and record
+ * size, between our methods, so that all of them see the same moments of
+ * this shared machine.
  */
+enum peer_id { P_GNURADIO, P_CK, P_DPDK, P_COUNT };
+static const char *const peer_prog[P_COUNT] = { "bench-gnuradio", "bench-ck", "bench-dpdk" };
+static const char *const peer_label[P_COUNT] = { "gnuradio", "ck_ring", "rte_ring" };
+
 struct peer {
 	int present;
 	char path[PATH_MAX];
-	uint64_t create[MAX_ROUNDS * 8], first[MAX_ROUNDS * 8];
+	uint64_t create[MAX_ROUNDS * 8], first[MAX_ROUNDS * 8];	/* GNU Radio's */
 	int ncreate;
 };
 
-static void peer_init(struct peer *pr)
+/* @prog beside this mmr, in @path; whether it is there. */
+static int peer_find(const char *prog, char *path, size_t size)
 {
-	ssize_t n = readlink("/proc/self/exe", pr->path, sizeof(pr->path) - 32);
+	ssize_t n = readlink("/proc/self/exe", path, size - 32);
 	char *slash;
 
-	pr->path[n > 0 ? n : 0] = 0;
-	slash = strrchr(pr->path, '/');
+	path[n > 0 ? n : 0] = 0;
+	slash = strrchr(path, '/');
 	if (slash)
 		slash[1] = 0;
 	else
-		pr->path[0] = 0;
-	strcat(pr->path, "bench-gnuradio");
-	pr->present = !access(pr->path, X_OK);
+		path[0] = 0;
+	strcat(path, prog);
+	return !access(path, X_OK);
 }
 
-/* One round of @n records of @rec bytes: GB/s, or 0 if it did not run. */
-static double peer_once(struct peer *pr, size_t cap, size_t rec, unsigned long n)
+static void peer_init(struct peer *pr, enum peer_id id)
+{
+	pr->present = peer_find(peer_prog[id], pr->path, sizeof(pr->path));
+}
+
+/*
+ * One round of @n records of @rec bytes: GB/s, or 0 if it did not run;
+ * *sum: the consumer's checksum where the peer reports one (not GNU
+ * Radio's, which XORs), else left alone.
+ */
+static double peer_once(struct peer *pr, size_t cap, size_t rec, unsigned long n,
+			uint64_t *sum)
 {
 	char cmd[PATH_MAX + 128], line[256];
 	double gbps = 0;
@@ -402,6 +421,7 @@ static double peer_once(struct peer *pr, size_t cap, size_t rec, unsigned long n
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s;
 		size_t got;
 		double v, w;
 
@@ -410,7 +430,11 @@ static double peer_once(struct peer *pr, size_t cap, size_t rec, unsigned long n
 				pr->create[pr->ncreate] = (uint64_t)v;
 				pr->first[pr->ncreate++] = (uint64_t)w;
 			}
-		} else if (sscanf(line, " {\"rec\": %zu, \"gbps\": %lf}", &got, &v) == 2 &&
+		} else if (sscanf(line, " {\"rec\": %zu, \"gbps\": %lf, \"sum\": %llu}", &got,
+				  &v, &s) == 3 && got == rec) {
+			gbps = v;
+			*sum = s;
+		} else if (sscanf(line, " {\"rec\": %zu, \"gbps\": %lf", &got, &v) == 2 &&
 			   got == rec) {
 			gbps = v;
 		}
@@ -432,13 +456,14 @@ static double median_ratio(const uint64_t *a, const uint64_t *b, int n)
 struct row {
 	size_t rec, cap;
 	double gbps[I_COUNT];
-	double peer;		/* GNU Radio GB/s, 0 if not run */
-	/* mmr's speed over cow's, the limit's and GNU Radio's: medians of the
+	double peer[P_COUNT];	/* the peers' GB/s, 0 if not run */
+	/* mmr's speed over cow's, the limit's and the peers': medians of the
 	 * per-round ratios, which a machine changing pace between rounds
 	 * does not skew the way a ratio of two medians can. */
-	double vs_cow, vs_limit, vs_peer;
+	double vs_cow, vs_limit, vs_peer[P_COUNT];
 	double straddle;	/* share of records that straddle the end */
-	int sums_ok;		/* every method parsed the same bytes */
+	int sums_ok;		/* every method parsed the same bytes (the
+				 * peers that report a checksum too) */
 };
 
 /* Enough records for ~64 MiB (fewer for tiny records, at least 2000). */
@@ -471,7 +496,8 @@ static int borrow_pages(struct job *j)
 static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quick,
 		   int solo, int fields, struct peer *pr)
 {
-	uint64_t ns[I_COUNT][MAX_ROUNDS], sums[I_COUNT], peer[MAX_ROUNDS];
+	uint64_t ns[I_COUNT][MAX_ROUNDS], sums[I_COUNT], peer[P_COUNT][MAX_ROUNDS];
+	uint64_t peer_sum[P_COUNT];
 	struct job j = { 0 };
 	int ret = -1;
 
@@ -494,6 +520,7 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 		goto out;
 	row->rec = rec;
 	row->cap = j.cap;
+	row->sums_ok = 0;
 	for (int r = 0; r < rounds; r++) {
 		for (int i = 0; i < I_COUNT; i++) {
 			j.impl = (enum impl)i;
@@ -502,22 +529,30 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 			if (i == I_COW)
 				row->straddle = (double)j.straddled / (double)j.n;
 		}
-		if (pr && pr->present)
-			peer[r] = (uint64_t)(1000 * peer_once(pr, cap, rec, j.n));
+		for (int p = 0; pr && p < P_COUNT; p++) {
+			peer_sum[p] = sums[I_MMR];	/* unless the peer reports one */
+			peer[p][r] = pr[p].present ? (uint64_t)(1000 * peer_once(&pr[p], cap,
+						rec, j.n, &peer_sum[p])) : 0;
+			if (peer[p][r] && peer_sum[p] != sums[I_MMR])
+				row->sums_ok = -1;
+		}
 	}
 	row->vs_cow = median_ratio(ns[I_COW], ns[I_MMR], rounds);
 	row->vs_limit = median_ratio(ns[I_LIMIT], ns[I_MMR], rounds);
-	row->vs_peer = 0;
-	if (pr && pr->present) {
+	for (int p = 0; p < P_COUNT; p++) {
 		uint64_t peer_ns[MAX_ROUNDS];
 
+		row->vs_peer[p] = row->peer[p] = 0;
+		if (!pr || !pr[p].present)
+			continue;
 		for (int r = 0; r < rounds; r++)	/* the same work at the peer's speed */
-			peer_ns[r] = peer[r] ? (uint64_t)(1e3 * (double)rec * (double)j.n /
-							  (double)peer[r]) : 0;
-		row->vs_peer = median_ratio(peer_ns, ns[I_MMR], rounds);
+			peer_ns[r] = peer[p][r] ? (uint64_t)(1e3 * (double)rec * (double)j.n /
+							     (double)peer[p][r]) : 0;
+		row->vs_peer[p] = median_ratio(peer_ns, ns[I_MMR], rounds);
+		row->peer[p] = (double)median(peer[p], rounds) / 1000;
 	}
-	row->peer = pr && pr->present ? (double)median(peer, rounds) / 1000 : 0;
-	row->sums_ok = sums[I_MMR] == sums[I_COW] && sums[I_COW] == sums[I_LIMIT];
+	row->sums_ok = row->sums_ok != -1 && sums[I_MMR] == sums[I_COW] &&
+		       sums[I_COW] == sums[I_LIMIT];
 	for (int i = 0; i < I_COUNT; i++) {
 		uint64_t m = median(ns[i], rounds);
 
@@ -842,9 +877,10 @@ static int bench_batch(int rounds, int quick, int json)
 
 /* ---- two processes, every byte read, against the kernel's IPC (--procs) ---- */
 
-enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_COUNT };
+enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_ZMQ, PM_LIMIT,
+		   PM_COUNT };
 static const char *const pm_name[PM_COUNT] = { "mmr", "pipe", "vmsplice", "socketpair",
-					       "cow" };
+					       "cow", "zmq", "producer_alone" };
 /* mmr_ring's default spin (src/ring_sync.h), given to cow too. */
 #define PROC_SPIN 256
 
@@ -913,7 +949,8 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		return 0;
 	for (size_t i = 0; i < nbuf * rec; i++)
 		bufs[i] = (unsigned char)(i * 7 + 1);
-	if (m == PM_MMR && (mmr_ring_create(&r, cap, MMR_RING_PRODUCER)))
+	/* Prefaulted, as cow's mapping is (MAP_POPULATE). */
+	if (m == PM_MMR && (mmr_ring_create(&r, cap, MMR_RING_PRODUCER | MMR_POPULATE)))
 		goto out;
 	if (m == PM_COW && !(cw = cow_ring_create(cap, NULL, NULL)))
 		goto out;
@@ -935,15 +972,17 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		mmr_ring *c = NULL;
 		uint64_t s = 0;
 
-		if (r && mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER))
+		if (r && mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER | MMR_POPULATE))
 			_exit(1);
 		for (unsigned long i = 0; i < n; i++) {
 			if (c) {
-				size_t avail;
+				const unsigned char *p;
 
-				if (mmr_ring_wait_readable(c, rec, -1))
+				/* peek(): the producer's index only when the one
+				 * seen last is short, as cow_ring_peek() does. */
+				if (mmr_ring_wait_readable(c, rec, -1) || !(p = mmr_ring_peek(c, rec)))
 					_exit(1);
-				s = wait_sum(s, mmr_ring_read_ptr(c, &avail), rec);
+				s = wait_sum(s, p, rec);
 				mmr_ring_consume(c, rec);
 			} else if (cw) {
 				const unsigned char *p;
@@ -972,11 +1011,14 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		b[0] = (unsigned char)i;	/* every record differs */
 		sum = wait_sum(sum, b, rec);
 		if (r) {
-			size_t avail;
+			void *w = NULL;
 
-			bad = mmr_ring_wait_writable(r, rec, -1) != 0;
+			/* reserve(), not write_ptr(): the same cached look at
+			 * the consumer's index as cow_ring_put(). */
+			bad = mmr_ring_wait_writable(r, rec, -1) != 0 ||
+			      !(w = mmr_ring_reserve(r, rec));
 			if (!bad) {
-				memcpy(mmr_ring_write_ptr(r, &avail), b, rec);
+				memcpy(w, b, rec);
 				mmr_ring_produce(r, rec);
 			}
 		} else if (cw) {
@@ -1006,12 +1048,72 @@ out:
 	return got == sum && t ? t : 0;
 }
 
+/*
+ * The producer's own work alone, in this process, with no consumer: the
+ * checksum of each record and one copy of it into a buffer as large as
+ * the ring. Every method does at least this on the producer's side (the
+ * checksum is how the run is verified), so no transport can move records
+ * faster here: this bounds mmr's ratio to each of the others.
+ */
+static uint64_t proc_run_alone(size_t rec, unsigned long n)
+{
+	size_t cap = rec * 4 > (256u << 10) ? rec * 4 : (256u << 10), slots = cap / rec;
+	unsigned char *b = aligned_alloc(4096, (rec + 4095) / 4096 * 4096);
+	unsigned char *ring = aligned_alloc(4096, cap);
+	uint64_t sum = 0, t0, t = 0;
+
+	if (b && ring) {
+		for (size_t i = 0; i < rec; i++)
+			b[i] = (unsigned char)(i * 7 + 1);
+		memset(ring, 0, cap);
+		t0 = wait_now_ns();
+		for (unsigned long i = 0; i < n; i++) {
+			b[0] = (unsigned char)i;
+			sum = wait_sum(sum, b, rec);
+			memcpy(ring + (i % slots) * rec, b, rec);
+			__asm__ __volatile__("" : : "r"(ring) : "memory");	/* keep the copy */
+		}
+		t = wait_now_ns() - t0;
+	}
+	free(b);
+	free(ring);
+	return sum == 42 ? t + 1 : t;	/* the sum keeps the checksum */
+}
+
+/*
+ * ZeroMQ ipc:// through build/bench-zmq (bench/peers/zmq_ipc.c), which
+ * forks and checksums the same way: ns, 0 if it failed.
+ */
+static uint64_t proc_run_zmq(const char *prog, size_t rec, unsigned long n)
+{
+	char cmd[PATH_MAX + 64], line[256];
+	double gbps = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "'%s' %zu:%lu", prog, rec, n);
+	f = popen(cmd, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		size_t got;
+		double v;
+
+		if (sscanf(line, " {\"rec\": %zu, \"gbps\": %lf, \"ok\": true}", &got, &v) == 2 &&
+		    got == rec)
+			gbps = v;
+	}
+	pclose(f);
+	return gbps > 0 ? (uint64_t)((double)rec * (double)n / gbps) : 0;
+}
+
 static int bench_procs(int rounds, int quick, int json)
 {
 	static const size_t recs[] = { 64, 1024, 4096, 65536, 1u << 20 };
 	enum { NR = sizeof(recs) / sizeof(recs[0]) };
 	static uint64_t ns[NR][PM_COUNT][MAX_ROUNDS];
 	uint64_t bytes = quick ? 64ull << 20 : 256ull << 20;
+	char zmq[PATH_MAX];
+	int have_zmq = peer_find("bench-zmq", zmq, sizeof(zmq));
 
 	for (int k = 0; k < rounds; k++)
 		for (int i = 0; i < NR; i++)
@@ -1020,6 +1122,18 @@ static int bench_procs(int rounds, int quick, int json)
 				unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 :
 								   bytes) / recs[i]);
 
+				if (m == PM_ZMQ) {
+					if (have_zmq && !(ns[i][m][k] = proc_run_zmq(zmq, recs[i], n))) {
+						fprintf(stderr, "mmr bench ring --procs: %s with "
+							"%zu-byte records failed\n", zmq, recs[i]);
+						return 1;
+					}
+					continue;
+				}
+				if (m == PM_LIMIT) {
+					ns[i][m][k] = proc_run_alone(recs[i], n);
+					continue;
+				}
 				if (!(ns[i][m][k] = proc_run((enum proc_method)m, recs[i], n))) {
 					fprintf(stderr, "mmr bench ring --procs: %s with %zu-byte "
 						"records failed (%s)\n", pm_name[m], recs[i],
@@ -1037,64 +1151,100 @@ static int bench_procs(int rounds, int quick, int json)
 		printf("Two processes, every byte checksummed by the consumer (mmr in "
 		       "place, the others from read()),\nboth sides sleeping when they "
 		       "must; GB/s, and mmr's speed over each (median of per-round "
-		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %9s %9s %10s %8s\n", "record",
-		       "mmr", "pipe", "vmsplice", "socket", "cow", "mmr/pipe", "mmr/vmsp",
-		       "mmr/socket", "mmr/cow");
+		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %7s %9s %9s %10s %8s %8s %8s\n",
+		       "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq", "alone",
+		       "mmr/pipe", "mmr/vmsp", "mmr/socket", "mmr/cow", "mmr/zmq", "alone/pipe");
 	for (int i = 0; i < NR; i++) {
 		unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 : bytes) / recs[i]);
 		double gbs[PM_COUNT], ratio[PM_COUNT];
 
 		for (int m = 0; m < PM_COUNT; m++) {
-			gbs[m] = (double)n * recs[i] / (double)median(ns[i][m], rounds);
-			ratio[m] = median_ratio(ns[i][m], ns[i][PM_MMR], rounds);
+			uint64_t med = median(ns[i][m], rounds);
+
+			gbs[m] = med ? (double)n * recs[i] / (double)med : 0;
+			ratio[m] = med ? median_ratio(ns[i][m], ns[i][PM_MMR], rounds) : 0;
 		}
 		if (json) {
 			json_object_begin(&j, NULL);
 			json_uint(&j, "record", recs[i]);
 			json_object_begin(&j, "gb_s");
 			for (int m = 0; m < PM_COUNT; m++)
-				json_double(&j, pm_name[m], gbs[m], 3, 1);
+				if (gbs[m] > 0)
+					json_double(&j, pm_name[m], gbs[m], 3, 1);
+				else
+					json_null(&j, pm_name[m]);	/* zmq not built */
 			json_object_end(&j);
 			json_object_begin(&j, "mmr_vs");
 			for (int m = 1; m < PM_COUNT; m++)
-				json_double(&j, pm_name[m], ratio[m], 2, 1);
+				if (gbs[m] > 0)
+					json_double(&j, pm_name[m], ratio[m], 2, 1);
+				else
+					json_null(&j, pm_name[m]);
 			json_object_end(&j);
+			/* The most any transport could be over pipe here. */
+			json_double(&j, "producer_alone_vs_pipe",
+				    median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds), 2, 1);
 			json_object_end(&j);
-		} else
-			printf("%-8zu %7.3f %7.3f %8.3f %7.3f %7.3f %8.2fx %8.2fx %9.2fx %7.2fx\n",
-			       recs[i], gbs[0], gbs[1], gbs[2], gbs[3], gbs[4], ratio[1],
+		} else {
+			printf("%-8zu %7.3f %7.3f %8.3f %7.3f %7.3f ", recs[i], gbs[0], gbs[1],
+			       gbs[2], gbs[3], gbs[4]);
+			if (gbs[PM_ZMQ] > 0)
+				printf("%7.3f", gbs[PM_ZMQ]);
+			else
+				printf("%7s", "-");
+			printf(" %7.3f %8.2fx %8.2fx %9.2fx %7.2fx ", gbs[PM_LIMIT], ratio[1],
 			       ratio[2], ratio[3], ratio[4]);
+			if (gbs[PM_ZMQ] > 0)
+				printf("%7.2fx", ratio[PM_ZMQ]);
+			else
+				printf("%8s", "-");
+			printf(" %9.2fx\n", median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds));
+		}
 	}
 	if (json) {
 		json_array_end(&j);
 		json_doc_end(&j);
 	} else
 		printf("\nmedian of %d interleaved rounds; checksums verified; ring (and "
-		       "pipe, socket buffer) of max(4 records, 256 KiB)\n", rounds);
+		       "pipe, socket buffer) of max(4 records, 256 KiB)%s\n", rounds,
+		       have_zmq ? "" : "\nzmq: skipped: bench-zmq not built, run make bench-peers");
 	return 0;
 }
 
 /* ---- output ---- */
 
-/* Two threads: mmr, cow, handoff (+ GNU Radio when @pr). */
+/* Two threads: mmr, cow, handoff (+ the peers when @pr). */
 static void print_duo(const char *title, const struct row *rows, int n,
 		      const struct peer *pr)
 {
 	printf("\n%s\n", title);
-	printf("%7s %6s %8s | %7s %7s %7s %8s | %7s %9s %9s\n", "record", "ring",
-	       "straddle", "mmr", "cow", "handoff", "gnuradio", "mmr/cow", "mmr/hoff",
-	       "mmr/gnur");
+	printf("%7s %6s %8s | %7s %7s %7s", "record", "ring", "straddle", "mmr", "cow",
+	       "handoff");
+	for (int p = 0; pr && p < P_COUNT; p++)
+		printf(" %8s", peer_label[p]);
+	printf(" | %7s %9s", "mmr/cow", "mmr/hoff");
+	for (int p = 0; pr && p < P_COUNT; p++)
+		printf(" %9.9s", p == P_GNURADIO ? "mmr/gnur" : p == P_CK ? "mmr/ck" :
+		       "mmr/rte");
+	printf("\n");
 	for (int i = 0; i < n; i++) {
 		const struct row *r = &rows[i];
-		double g = pr ? r->peer : 0;
 
-		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %7.2f ", r->rec, r->cap >> 10,
+		printf("%7zu %5zuK %7.0f%% | %7.2f %7.2f %7.2f", r->rec, r->cap >> 10,
 		       100 * r->straddle, r->gbps[I_MMR], r->gbps[I_COW], r->gbps[I_LIMIT]);
-		if (g > 0)
-			printf("%8.2f | %6.2fx %8.0f%% %8.2fx", g, r->vs_cow, 100 * r->vs_limit,
-			       r->vs_peer);
-		else
-			printf("%8s | %6.2fx %8.0f%% %9s", "-", r->vs_cow, 100 * r->vs_limit, "-");
+		for (int p = 0; pr && p < P_COUNT; p++) {
+			if (r->peer[p] > 0)
+				printf(" %8.2f", r->peer[p]);
+			else
+				printf(" %8s", "-");
+		}
+		printf(" | %6.2fx %8.0f%%", r->vs_cow, 100 * r->vs_limit);
+		for (int p = 0; pr && p < P_COUNT; p++) {
+			if (r->peer[p] > 0)
+				printf(" %8.2fx", r->vs_peer[p]);
+			else
+				printf(" %9s", "-");
+		}
 		printf("%s\n", r->sums_ok ? "" : "  (checksums differ!)");
 	}
 }
@@ -1152,12 +1302,17 @@ static void print_json_rows(struct json *j, const char *name, const struct row *
 		json_double(j, "mmr_vs_cow", r->vs_cow, 3, 1);
 		snprintf(key, sizeof(key), "mmr_vs_%s", impl_name[solo][I_LIMIT]);
 		json_double(j, key, r->vs_limit, 3, 1);
-		if (r->peer > 0) {
-			json_double(j, "gnuradio_gbps", r->peer, 3, 1);
-			json_double(j, "mmr_vs_gnuradio", r->vs_peer, 3, 1);
-		} else {
-			json_null(j, "gnuradio_gbps");
-			json_null(j, "mmr_vs_gnuradio");
+		for (int p = 0; p < P_COUNT; p++) {
+			snprintf(key, sizeof(key), "%s_gbps", peer_label[p]);
+			if (r->peer[p] > 0)
+				json_double(j, key, r->peer[p], 3, 1);
+			else
+				json_null(j, key);
+			snprintf(key, sizeof(key), "mmr_vs_%s", peer_label[p]);
+			if (r->peer[p] > 0)
+				json_double(j, key, r->vs_peer[p], 3, 1);
+			else
+				json_null(j, key);
 		}
 		json_bool(j, "checksums_ok", r->sums_ok);
 		json_object_end(j);
@@ -1187,7 +1342,7 @@ int mmr_bench_ring(int argc, char **argv)
 	enum { NS = sizeof(stream_recs) / sizeof(stream_recs[0]),
 	       NX = sizeof(straddle) / sizeof(straddle[0]) };
 	struct row srows[2][NS], xrows[2][2][NX];	/* [solo][fields] */
-	struct peer pr = { 0 };
+	static struct peer pr[P_COUNT];
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "quick", no_argument, NULL, 'q' },
@@ -1247,7 +1402,8 @@ int mmr_bench_ring(int argc, char **argv)
 		return bench_batch(rounds, quick, json);
 	if (procs)
 		return bench_procs(rounds, quick, json);
-	peer_init(&pr);
+	for (int p = 0; p < P_COUNT; p++)
+		peer_init(&pr[p], (enum peer_id)p);
 	create_ns = create_destroy_ns(rounds, quick ? 50 : 300);
 	if (!create_ns) {
 		fprintf(stderr, "mmr bench ring: %s\n", mmr_last_error());
@@ -1256,7 +1412,7 @@ int mmr_bench_ring(int argc, char **argv)
 	for (int solo = 0; solo < 2; solo++) {
 		for (int i = 0; i < NS; i++)
 			if (measure(&srows[solo][i], stream_recs[i], STREAM_CAP, rounds, quick,
-				    solo, 0, solo ? NULL : &pr))
+				    solo, 0, solo ? NULL : pr))
 				return 1;
 		for (int f = 0; f < 2; f++)
 			for (int i = 0; i < NX; i++)
@@ -1269,9 +1425,9 @@ int mmr_bench_ring(int argc, char **argv)
 		json_int(&j, "rounds", rounds);
 		json_object_begin(&j, "create_destroy_1mib_ns");
 		json_uint(&j, "mmr", create_ns);
-		if (pr.ncreate) {
-			json_uint(&j, "gnuradio", median(pr.create, pr.ncreate));
-			json_uint(&j, "gnuradio_first", median(pr.first, pr.ncreate));
+		if (pr[P_GNURADIO].ncreate) {
+			json_uint(&j, "gnuradio", median(pr[P_GNURADIO].create, pr[P_GNURADIO].ncreate));
+			json_uint(&j, "gnuradio_first", median(pr[P_GNURADIO].first, pr[P_GNURADIO].ncreate));
 		} else {
 			json_null(&j, "gnuradio");
 			json_null(&j, "gnuradio_first");
@@ -1287,20 +1443,22 @@ int mmr_bench_ring(int argc, char **argv)
 		return 0;
 	}
 	printf("Ring create + destroy, 1 MiB: mmr_ring %.1f us", create_ns / 1000.0);
-	if (pr.ncreate)
+	if (pr[P_GNURADIO].ncreate)
 		printf(", GNU Radio gr::make_buffer %.1f us (first in the process %.1f us)",
-		       median(pr.create, pr.ncreate) / 1000.0,
-		       median(pr.first, pr.ncreate) / 1000.0);
+		       median(pr[P_GNURADIO].create, pr[P_GNURADIO].ncreate) / 1000.0,
+		       median(pr[P_GNURADIO].first, pr[P_GNURADIO].ncreate) / 1000.0);
 	printf("\n");
 	print_duo("Two threads, streaming (GB/s; the producer copies each record in, "
-		  "the consumer parses it in place):", srows[0], NS, &pr);
+		  "the consumer parses it in place):", srows[0], NS, pr);
 	print_straddle("Two threads, records straddling the end (ring of ~2.5 records); "
 		       "the consumer reads every word, or two fields:", xrows[0][0], xrows[0][1],
 		       NX);
 	print_solo("One thread fills the ring, then parses it, streaming:", srows[1], NS);
 	print_straddle("One thread, records straddling the end:", xrows[1][0], xrows[1][1], NX);
-	if (!pr.present)
-		printf("\ngnuradio: skipped: gnuradio-dev not installed, run make bench-peers\n");
+	for (int p = 0; p < P_COUNT; p++)
+		if (!pr[p].present)
+			printf("\n%s: skipped: %s not built, run make bench-peers\n",
+			       peer_label[p], peer_prog[p]);
 	printf("\nRatios are medians of per-round ratios.\nhandoff: the same copies and parses handed over a quarter ring at a time "
 	       "(the two-thread limit);\nmemcpy: the same copies, then parses, in one thread "
 	       "(the one-thread limit).\nmedian of %d interleaved rounds; GB/s = 10^9 bytes "

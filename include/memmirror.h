@@ -78,6 +78,10 @@ enum mmr_backend {
 #define MMR_RING_PRODUCER	0x00040000u
 #define MMR_RING_CONSUMER	0x00080000u
 #define MMR_RING_ROLES		(MMR_RING_PRODUCER | MMR_RING_CONSUMER)
+/* With a role: the calling thread holds the end, not its whole process.
+ * If the thread exits without mmr_ring_close(), the peer's waits return
+ * -EPIPE, as they do when a holder process dies (see mmr_ring_claim()). */
+#define MMR_RING_THREAD		0x00100000u
 
 #define MMR_CREATE_FLAGS (MMR_BACKEND_MASK | MMR_HUGE_2MB | MMR_HUGE_1GB | \
 			  MMR_HUGE | MMR_THP | MMR_POPULATE)
@@ -239,7 +243,8 @@ const void *mmr_ring_peek_records(mmr_ring *r, size_t size, size_t *count);
  * other side wakes the sleeper only once @min is reached. 0 when ready;
  * MMR_RING_EOF (readable) when the producer closed its end and fewer than
  * @min bytes are left (read them with mmr_ring_read_ptr()); -EPIPE when the
- * peer's process died without closing (readable: once fewer than @min
+ * peer's process (or its thread, for an end held with MMR_RING_THREAD)
+ * died without closing (readable: once fewer than @min
  * bytes are left; every byte it produced can still be read) or, for
  * writable, the consumer closed or died; -ETIMEDOUT; -EINVAL if @min
  * exceeds the capacity. A death is seen within 50 ms. */
@@ -250,6 +255,12 @@ int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms);
  * consumer then drains and gets MMR_RING_EOF, the producer -EPIPE.
  * mmr_ring_destroy() does it too. */
 int mmr_ring_close(mmr_ring *r);
+/* Claim ends of the ring for this handle: @flags MMR_RING_PRODUCER and/or
+ * MMR_RING_CONSUMER, with MMR_RING_THREAD for the calling thread alone
+ * (two threads sharing a handle, an end each: each thread's
+ * mmr_ring_close() then closes its own end). The end's earlier holder no
+ * longer holds it. */
+int mmr_ring_claim(mmr_ring *r, unsigned flags);
 /* Waiting in poll()/epoll beside other fds. The handle must hold exactly
  * one end. mmr_ring_poll_fd(): an eventfd (owned by the ring) that becomes
  * readable when the consumer's (producer's) threshold set by

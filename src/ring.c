@@ -153,9 +153,13 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 	if (!out)
 		return mmri_err(EINVAL, "mmr_ring_create: out is NULL");
 	*out = NULL;
-	if (flags & ~(MMR_CREATE_FLAGS | MMR_RING_ROLES))
+	if (flags & ~(MMR_CREATE_FLAGS | MMR_RING_ROLES | MMR_RING_THREAD))
 		return mmri_err(EINVAL, "mmr_ring_create: flags 0x%x are neither create "
-				"flags nor ring roles", flags & ~(MMR_CREATE_FLAGS | MMR_RING_ROLES));
+				"flags nor ring roles", flags & ~(MMR_CREATE_FLAGS | MMR_RING_ROLES |
+								 MMR_RING_THREAD));
+	if ((flags & MMR_RING_THREAD) && !(flags & MMR_RING_ROLES))
+		return mmri_err(EINVAL, "mmr_ring_create: MMR_RING_THREAD without "
+				"MMR_RING_PRODUCER or MMR_RING_CONSUMER: no end to hold");
 	if (!min_size || min_size > MMRI_MAX_SIZE / 4)
 		return mmri_err(EINVAL, "mmr_ring_create: size %zu is 0 or too large",
 				min_size);
@@ -186,7 +190,7 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 	ret = ring_poll_create(r);
 	if (ret)
 		goto fail;
-	ret = ring_claim(r, ring_roles(flags), "mmr_ring_create");
+	ret = ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_create");
 	if (ret)
 		goto fail;
 	*out = r;
@@ -248,10 +252,13 @@ int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags)
 	if (!out)
 		return mmri_err(EINVAL, "mmr_ring_open_fd: out is NULL");
 	*out = NULL;
-	if (flags & ~(MMR_POPULATE | MMR_ACCEPT_UNSEALED | MMR_RING_ROLES))
+	if (flags & ~(MMR_POPULATE | MMR_ACCEPT_UNSEALED | MMR_RING_ROLES | MMR_RING_THREAD))
 		return mmri_err(EINVAL, "mmr_ring_open_fd: only MMR_POPULATE, "
-				"MMR_ACCEPT_UNSEALED and the ring roles apply (flags 0x%x)",
-				flags);
+				"MMR_ACCEPT_UNSEALED, the ring roles and MMR_RING_THREAD "
+				"apply (flags 0x%x)", flags);
+	if ((flags & MMR_RING_THREAD) && !(flags & MMR_RING_ROLES))
+		return mmri_err(EINVAL, "mmr_ring_open_fd: MMR_RING_THREAD without "
+				"MMR_RING_PRODUCER or MMR_RING_CONSUMER: no end to hold");
 	/* Before anything is mapped: a truncated mapping is a SIGBUS. */
 	if (fd >= 0 && !(flags & MMR_ACCEPT_UNSEALED) &&
 	    (ret = mmri_require_sealed(fd, "mmr_ring_open_fd", "attach with "
@@ -275,7 +282,7 @@ int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags)
 	if (ret)
 		goto fail;
 	ring_sync_attach(r);
-	ret = ring_claim(r, ring_roles(flags), "mmr_ring_open_fd");
+	ret = ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_open_fd");
 	if (ret)
 		goto fail;
 	*out = r;

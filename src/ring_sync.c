@@ -139,16 +139,21 @@ void ring_wake(const struct mmr_ring *r, bool readable)
 /*
  * A process is named by its pid and its start time (clock ticks after
  * boot, /proc/<pid>/stat field 22): a pid can be reused, the pair cannot
- * (not within one tick). 0 if unknown, or if the process has exited and
- * waits to be reaped (state Z or X, field 3): a killed child is dead
- * before its parent calls wait().
+ * (not within one tick). A thread likewise by its tid and its own start
+ * time (/proc/<pid>/task/<tid>/stat). 0 if unknown, or if it has exited
+ * and waits to be reaped (state Z or X, field 3): a killed child is dead
+ * before its parent calls wait(), a main thread that called pthread_exit()
+ * waits as a zombie for the other threads.
  */
-static uint64_t proc_start(uint32_t pid)
+static uint64_t proc_start(uint32_t pid, uint32_t tid)
 {
-	char path[64], buf[1024], *p;
+	char path[80], buf[1024], *p;
 	int n;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	if (tid)
+		snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	else
+		snprintf(path, sizeof(path), "/proc/%u/stat", pid);
 	n = mmri_read_file(path, buf, sizeof(buf));
 	if (n <= 0)
 		return 0;
@@ -160,32 +165,35 @@ static uint64_t proc_start(uint32_t pid)
 	return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-int ring_claim(struct mmr_ring *r, unsigned roles, const char *fn)
+int ring_claim(struct mmr_ring *r, unsigned roles, bool thread, const char *fn)
 {
-	uint32_t pid;
+	uint32_t pid, tid;
 	uint64_t start;
 
 	if (!roles)
 		return 0;
 	pid = (uint32_t)mmri_getpid();
-	start = proc_start(pid);
+	tid = thread ? (uint32_t)mmri_gettid() : 0;
+	start = proc_start(pid, tid);
 	if (!start)
-		return mmri_err(ENOENT, "%s: cannot read this process's start time from "
-				"/proc/%u/stat (is /proc mounted?): the peer could not "
-				"tell this process from a later one with its pid", fn, pid);
+		return mmri_err(ENOENT, "%s: cannot read this %s's start time from "
+				"/proc/%u%s/stat (is /proc mounted?): the peer could not "
+				"tell it from a later one with its id", fn,
+				thread ? "thread" : "process", pid, thread ? "/task/<tid>" : "");
 	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++) {
 		struct ring_end *e = &r->sh->end[role];
 
 		if (!(roles & (1u << role)))
 			continue;
-		/* start before pid (release): a peer that sees the pid sees
-		 * its start time; closed last: a new holder reopens the end. */
+		/* start and tid before pid (release): a peer that sees the pid
+		 * sees who holds the end; closed last: a new holder reopens it. */
 		atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
 		atomic_store_explicit(&e->start, start, memory_order_relaxed);
+		atomic_store_explicit(&e->tid, tid, memory_order_relaxed);
 		atomic_store_explicit(&e->pid, pid, memory_order_release);
 		atomic_store_explicit(&e->closed, 0, memory_order_release);
 	}
-	r->roles |= roles;
+	atomic_fetch_or(&r->roles, roles);
 	return 0;
 }
 
@@ -203,88 +211,122 @@ static void ring_forget_peer(struct mmr_ring *r, enum ring_role role)
 		mmri_close(r->peer_fd[role]);
 	r->peer_fd[role] = -1;
 	r->peer_pid[role] = 0;
+	r->peer_tid[role] = 0;
 	r->peer_start[role] = 0;
 }
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD 0200	/* O_EXCL: a pidfd of one thread (6.9+) */
+#endif
+
 /*
- * Is process @pid, started at @start, alive? A pidfd (5.3+) pins the
- * process: it becomes readable when the process exits, whoever gets its
- * pid afterwards. It is opened once per peer and checked against the start
- * time right after, so a pid reused before the open is caught too. Without
- * pidfd_open: kill(pid, 0) and the start time, on every check.
+ * Is the holder (process @pid, or its thread @tid when not 0) started at
+ * @start alive? A pidfd (5.3+; of one thread with PIDFD_THREAD, 6.9+)
+ * pins it: it becomes readable when it exits, whoever gets its id
+ * afterwards. It is opened once per holder and checked against the start
+ * time right after, so an id reused before the open is caught too.
+ * Without one: kill() or tgkill() with signal 0 and the start time, on
+ * every check (a few microseconds, once per RING_LIVENESS_MS).
  */
 static bool ring_peer_alive(struct mmr_ring *r, enum ring_role role, uint32_t pid,
-			    uint64_t start)
+			    uint32_t tid, uint64_t start)
 {
 	struct pollfd p;
 	int fd;
 
-	if ((pid_t)pid <= 0)	/* a peer wrote garbage: no kill(-1) here */
+	if ((pid_t)pid <= 0 || (pid_t)tid < 0)	/* a peer wrote garbage */
 		return false;
-	if (r->peer_pid[role] != pid || r->peer_start[role] != start) {
+	if (r->peer_pid[role] != pid || r->peer_tid[role] != tid ||
+	    r->peer_start[role] != start) {
 		ring_forget_peer(r, role);
-		fd = mmri_pidfd_open((pid_t)pid, 0);
+		fd = tid ? mmri_pidfd_open((pid_t)tid, PIDFD_THREAD) :
+			mmri_pidfd_open((pid_t)pid, 0);
 		if (fd == -ESRCH)
 			return false;
-		if (proc_start(pid) != start) {
+		if (proc_start(pid, tid) != start) {
 			if (fd >= 0)
 				mmri_close(fd);
 			return false;
 		}
 		r->peer_fd[role] = fd >= 0 ? fd : -1;
 		r->peer_pid[role] = pid;
+		r->peer_tid[role] = tid;
 		r->peer_start[role] = start;
 	}
 	if (r->peer_fd[role] < 0)
-		return mmri_kill((pid_t)pid, 0) != -ESRCH && proc_start(pid) == start;
+		return (tid ? mmri_tgkill((pid_t)pid, (pid_t)tid, 0) :
+			mmri_kill((pid_t)pid, 0)) != -ESRCH && proc_start(pid, tid) == start;
 	p = (struct pollfd){ .fd = r->peer_fd[role], .events = POLLIN };
 	return mmri_poll(&p, 1, 0) == 0;
 }
 
-/* The acquire half of ring_end_close(). */
-static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role,
-				     bool *other_process)
+/*
+ * The acquire half of ring_end_close(). *watch: the holder is another
+ * process, or another thread that holds the end for itself: a sleeper
+ * must look at it now and then (a death wakes nobody). Without @probe, a
+ * holder already watched (the same ids and start time) is taken as alive
+ * with no system call: a waiter woken by its peer's publication knows it
+ * was alive a moment ago, and looks again after a slice with no wake-up.
+ */
+static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role, bool *watch,
+				     bool probe)
 {
 	struct ring_end *e = &r->sh->end[role];
-	uint32_t pid;
+	uint32_t pid, tid;
 	uint64_t start;
 
-	*other_process = false;
+	*watch = false;
 	if (atomic_load_explicit(&e->closed, memory_order_acquire))
 		return PEER_CLOSED;
 	pid = atomic_load_explicit(&e->pid, memory_order_acquire);
 	if (!pid)
 		return PEER_NONE;
 	start = atomic_load_explicit(&e->start, memory_order_relaxed);
-	if (pid == (uint32_t)mmri_getpid())
-		return PEER_ALIVE;	/* threads of this process */
-	*other_process = true;
-	return ring_peer_alive(r, role, pid, start) ? PEER_ALIVE : PEER_DEAD;
+	tid = atomic_load_explicit(&e->tid, memory_order_relaxed);
+	if (!probe && r->peer_pid[role] == pid && r->peer_tid[role] == tid &&
+	    r->peer_start[role] == start) {
+		*watch = true;
+		return PEER_ALIVE;
+	}
+	if (pid == (uint32_t)mmri_getpid() &&
+	    (!tid || tid == (uint32_t)mmri_gettid()))
+		return PEER_ALIVE;	/* held by this process, or this thread */
+	*watch = true;
+	return ring_peer_alive(r, role, pid, tid, start) ? PEER_ALIVE : PEER_DEAD;
 }
 
 /*
  * Close the ends this handle claimed, if this process still holds them: a
  * child that inherited the handle across fork() and destroys its copy
  * leaves its parent's ends open (as closing an inherited pipe end does).
- * Returns how many it closed.
+ * With @caller, an end a thread holds for itself is closed only by that
+ * thread (two threads sharing a handle, an end each). Returns how many it
+ * closed.
  */
-static int ring_close_ends(struct mmr_ring *r)
+static int ring_close_ends(struct mmr_ring *r, bool caller)
 {
-	uint32_t self = (uint32_t)mmri_getpid();
+	uint32_t self = (uint32_t)mmri_getpid(), me = caller ? (uint32_t)mmri_gettid() : 0;
+	unsigned roles = atomic_load(&r->roles), done = 0;
 	int n = 0;
 
 	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++) {
 		struct ring_end *e = &r->sh->end[role];
+		uint32_t tid;
 
-		if (!(r->roles & (1u << role)) ||
-		    atomic_load_explicit(&e->pid, memory_order_relaxed) != self)
+		if (!(roles & (1u << role)))
+			continue;
+		tid = atomic_load_explicit(&e->tid, memory_order_relaxed);
+		if (caller && tid && tid != me)
+			continue;	/* another thread's end */
+		done |= 1u << role;
+		if (atomic_load_explicit(&e->pid, memory_order_relaxed) != self)
 			continue;
 		ring_end_close(r->sh, (enum ring_role)role);
 		n++;
 	}
 	if (n)
 		ring_wake_both(r);
-	r->roles = 0;
+	atomic_fetch_and(&r->roles, ~done);
 	return n;
 }
 
@@ -292,8 +334,8 @@ void ring_sync_detach(struct mmr_ring *r)
 {
 	if (!r->sh)
 		return;
-	if (r->roles)
-		ring_close_ends(r);
+	if (atomic_load(&r->roles))
+		ring_close_ends(r, false);
 	for (int i = 0; i < 2; i++) {
 		ring_forget_peer(r, (enum ring_role)i);
 		if (r->efd[i] >= 0)
@@ -306,15 +348,29 @@ int mmr_ring_close(mmr_ring *r)
 {
 	if (!r)
 		return mmri_err(EINVAL, "mmr_ring_close: ring is NULL");
-	if (!r->roles)
+	if (!atomic_load(&r->roles))
 		return mmri_err(EINVAL, "mmr_ring_close: this handle holds no end of the "
 				"ring: create or open it with MMR_RING_PRODUCER or "
-				"MMR_RING_CONSUMER");
-	if (!ring_close_ends(r))
+				"MMR_RING_CONSUMER, or claim one with mmr_ring_claim()");
+	if (!ring_close_ends(r, true))
 		return mmri_err(EPERM, "mmr_ring_close: this handle's ends are held by "
-				"another process now (the handle was inherited across "
-				"fork(), or another handle claimed them)");
+				"another process or thread now (the handle was inherited "
+				"across fork(), another handle claimed them, or another "
+				"thread holds them with MMR_RING_THREAD)");
 	return 0;
+}
+
+int mmr_ring_claim(mmr_ring *r, unsigned flags)
+{
+	if (!r)
+		return mmri_err(EINVAL, "mmr_ring_claim: ring is NULL");
+	if (!(flags & MMR_RING_ROLES) || (flags & ~(MMR_RING_ROLES | MMR_RING_THREAD)))
+		return mmri_err(EINVAL, "mmr_ring_claim: flags 0x%x: give MMR_RING_PRODUCER "
+				"and/or MMR_RING_CONSUMER, and MMR_RING_THREAD for the "
+				"calling thread alone", flags);
+	return ring_claim(r, (flags & MMR_RING_PRODUCER ? 1u << RING_PRODUCER : 0) |
+			  (flags & MMR_RING_CONSUMER ? 1u << RING_CONSUMER : 0),
+			  flags & MMR_RING_THREAD, "mmr_ring_claim");
 }
 
 /* ---- sleeping ---- */
@@ -386,10 +442,11 @@ enum { WAIT_READY = 0, WAIT_EOF = MMR_RING_EOF, WAIT_SLEEP = 2 };
  * than @min bytes are left), -EPIPE (the peer closed, for a producer, or
  * died), or WAIT_SLEEP; *watch: the peer is another process to watch.
  */
-static int ring_check(struct mmr_ring *r, bool readable, size_t min, bool *watch)
+static int ring_check(struct mmr_ring *r, bool readable, size_t min, bool *watch,
+		      bool probe)
 {
 	enum ring_peer peer = ring_end_state(r, readable ? RING_PRODUCER : RING_CONSUMER,
-					     watch);
+					     watch, probe);
 
 	if (!readable)
 		return peer == PEER_CLOSED || peer == PEER_DEAD ? -EPIPE :
@@ -419,7 +476,7 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 	const struct timespec slice = { 0, RING_SLICE_MS * 1000000L };
 	const struct timespec live = { 0, RING_LIVENESS_MS * 1000000L };
 	struct timespec end, left;
-	bool watch = false;
+	bool watch = false, probe = true;
 	int ret;
 
 	if (min > r->cap)
@@ -441,7 +498,7 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 		uint32_t s = atomic_load(seq);
 		const struct timespec *rel = NULL;
 
-		ret = ring_check(r, readable, min, &watch);
+		ret = ring_check(r, readable, min, &watch, probe);
 		if (ret != WAIT_SLEEP)
 			break;
 		if (!timeout_ms) {
@@ -470,6 +527,8 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 		ret = mmri_futex_wait_timeout((uint32_t *)seq, s, 1, rel);
 		if (ret && ret != -EAGAIN && ret != -EINTR && ret != -ETIMEDOUT)
 			break;
+		/* Woken (or refused: the word moved): the peer just published. */
+		probe = ret == -ETIMEDOUT || ret == -EINTR;
 	}
 	atomic_store(want, 0);
 	mmr_barrier();
@@ -483,8 +542,9 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 	case -EPIPE:
 		return mmri_err(EPIPE, "%s: the %s %s; %zu bytes are %s", fn,
 				readable ? "producer" : "consumer",
-				readable || ring_end_state(r, RING_CONSUMER, &watch) ==
-				PEER_DEAD ? "died without closing its end" :
+				readable || ring_end_state(r, RING_CONSUMER, &watch, true) ==
+				PEER_DEAD ? "died without closing its end (its process, "
+				"or its thread if it held the end with MMR_RING_THREAD)" :
 				"closed its end", ring_ready(r, readable),
 				readable ? "left to read" : "free, but nobody will read them");
 	default:
@@ -534,8 +594,10 @@ int ring_poll_create(struct mmr_ring *r)
 /* The side a handle waits as: its only end. */
 static int ring_poll_side(const struct mmr_ring *r, const char *fn, bool *readable)
 {
-	*readable = r->roles == (1u << RING_CONSUMER);
-	if (r->roles != (1u << RING_CONSUMER) && r->roles != (1u << RING_PRODUCER))
+	unsigned roles = atomic_load(&r->roles);
+
+	*readable = roles == (1u << RING_CONSUMER);
+	if (roles != (1u << RING_CONSUMER) && roles != (1u << RING_PRODUCER))
 		return mmri_err(EINVAL, "%s: the handle must hold exactly one end of the "
 				"ring (MMR_RING_PRODUCER or MMR_RING_CONSUMER) to know "
 				"what to wait for", fn);
@@ -584,7 +646,7 @@ int mmr_ring_poll_arm(mmr_ring *r, size_t min)
 	want = readable ? &r->sh->rd_want : &r->sh->wr_want;
 	mmri_read(efd, &count, sizeof(count));	/* -EAGAIN when already 0 */
 	atomic_store(readable ? &r->sh->rd_poll : &r->sh->wr_poll, 1);
-	ret = ring_check(r, readable, min, &watch);
+	ret = ring_check(r, readable, min, &watch, true);
 	if (ret == WAIT_SLEEP) {
 		atomic_store(want, ring_target(r, readable, min));
 		if (!ring_sleeper_fence(r))
@@ -610,7 +672,7 @@ int mmr_ring_peer_pidfd(mmr_ring *r)
 	if (ring_poll_side(r, "mmr_ring_peer_pidfd", &readable) == -EINVAL)
 		return -EINVAL;
 	peer = readable ? RING_PRODUCER : RING_CONSUMER;
-	ring_end_state(r, peer, &watch);
+	ring_end_state(r, peer, &watch, true);
 	if (r->peer_fd[peer] < 0)
 		return mmri_err(ENOENT, "mmr_ring_peer_pidfd: no peer process to watch "
 				"(none attached yet, the peer is this process, or the "

@@ -29,8 +29,9 @@
 #include "internal.h"
 
 #define RING_MAGIC	0x474e4952524d4d31ull	/* "1MMRRING" little endian */
-/* 3: waiters' thresholds (rd_want, wr_want) and the ends' liveness */
-#define RING_VERSION	3u
+/* 3: waiters' thresholds (rd_want, wr_want) and the ends' liveness;
+ * 4: an end held by a thread (ring_end.tid) */
+#define RING_VERSION	4u
 /* Two cache lines: adjacent-line prefetchers fetch lines in pairs. */
 #define RING_LINE	128
 
@@ -43,7 +44,10 @@ enum ring_role { RING_PRODUCER, RING_CONSUMER };
 struct ring_end {
 	_Atomic uint32_t pid;		/* process holding the end, 0: none yet */
 	_Atomic uint32_t closed;	/* 1 once closed (end of stream) */
-	_Atomic uint64_t start;		/* the process's start time (ticks) */
+	_Atomic uint64_t start;		/* the holder's start time (ticks) */
+	_Atomic uint32_t tid;		/* the thread holding it (MMR_RING_THREAD),
+					 * 0: the whole process does */
+	uint32_t unused;
 };
 
 /*
@@ -90,7 +94,9 @@ struct mmr_ring {
 	void *base;		/* the reservation: hdr + 2 * cap bytes */
 	size_t span;
 	bool light;		/* publish without a fence (see ring_sync.c) */
-	unsigned roles;		/* 1 << enum ring_role this handle claimed */
+	/* 1 << enum ring_role this handle claimed; atomic: two threads may
+	 * claim an end each on one handle (mmr_ring_claim()). */
+	_Atomic unsigned roles;
 	unsigned spin;		/* checks before a wait goes to sleep */
 
 	/* eventfds that wake a consumer (producer) polling them; -1 when the
@@ -99,8 +105,9 @@ struct mmr_ring {
 
 	/* The holder of each end, as watched by this handle's waits
 	 * (ring_sync.c); per end, as two threads may wait on one handle. */
-	int peer_fd[2];		/* pidfd, or -1 */
+	int peer_fd[2];		/* pidfd (of a thread for a thread's end), or -1 */
 	uint32_t peer_pid[2];
+	uint32_t peer_tid[2];
 	uint64_t peer_start[2];
 
 	/* The last index seen of the other side, a lower bound (indices only
@@ -180,8 +187,9 @@ static inline void ring_publish_tail(struct mmr_ring *r, uint64_t tail)
 /* Set how this handle publishes (light or heavy, decided once per
  * process) and announce a light publisher in the header. */
 void ring_sync_attach(struct mmr_ring *r);
-/* Claim the ends in @roles (1 << enum ring_role) for this process. */
-int ring_claim(struct mmr_ring *r, unsigned roles, const char *fn);
+/* Claim the ends in @roles (1 << enum ring_role) for this process, or
+ * with @thread for the calling thread. */
+int ring_claim(struct mmr_ring *r, unsigned roles, bool thread, const char *fn);
 /* Make the two eventfds of a new ring; 0 or -errno (message set). */
 int ring_poll_create(struct mmr_ring *r);
 /* Close the ends this handle claimed, forget the peer it watched, close

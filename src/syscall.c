@@ -413,6 +413,19 @@ pid_t mmri_getpid(void)
 	return getpid();
 }
 
+int mmri_tgkill(pid_t pid, pid_t tid, int sig)
+{
+	int err = fault(MMRI_SYS_TGKILL);
+
+	return err ? -err : ret(syscall(SYS_tgkill, pid, tid, sig));
+}
+
+pid_t mmri_gettid(void)
+{
+	fault(MMRI_SYS_GETTID);	/* counted only: gettid cannot fail */
+	return (pid_t)syscall(SYS_gettid);
+}
+
 ssize_t mmri_sendmsg(int sock, const struct msghdr *msg, int flags)
 {
 	ssize_t n;

@@ -52,6 +52,8 @@ enum mmri_sys {
 	MMRI_SYS_RECVMSG,
 	MMRI_SYS_EVENTFD,
 	MMRI_SYS_WRITE,
+	MMRI_SYS_TGKILL,
+	MMRI_SYS_GETTID,
 	MMRI_SYS_COUNT
 };
 
@@ -111,7 +113,10 @@ struct pollfd;
 /* poll(2); -EINTR is returned, not retried. */
 int mmri_poll(struct pollfd *fds, unsigned long n, int timeout_ms);
 int mmri_kill(pid_t pid, int sig);
+/* tgkill(2): signal @sig to thread @tid of process @pid. */
+int mmri_tgkill(pid_t pid, pid_t tid, int sig);
 pid_t mmri_getpid(void);
+pid_t mmri_gettid(void);
 struct msghdr;
 /* sendmsg(2)/recvmsg(2), retried on EINTR. */
 ssize_t mmri_sendmsg(int sock, const struct msghdr *msg, int flags);

@@ -4,7 +4,9 @@
  * and then MMR_RING_EOF; a peer process that dies without closing (SIGKILL)
  * is seen by the other side's wait as -EPIPE within 100 ms, its bytes still
  * readable; a reused pid does not pass for the dead peer; a consumer that
- * goes away gives its producer -EPIPE. In processes and in threads.
+ * goes away gives its producer -EPIPE. In processes and in threads, and
+ * for ends that one thread holds for itself (MMR_RING_THREAD): that thread
+ * returning or cancelled without closing is a death too.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -13,7 +15,7 @@
 #include "helpers.h"
 #include "syscall.h"
 
-#define H_END_PRODUCER 512	/* struct ring_end { u32 pid, closed; u64 start; } */
+#define H_END_PRODUCER 512	/* struct ring_end { u32 pid, closed; u64 start; u32 tid, unused; } */
 /* Long enough for any honest wait here, short enough to fail a lost wake-up. */
 #define T_WAIT_MS 10000
 
@@ -373,6 +375,251 @@ static int death_pid_reused(void)
 	return ret;
 }
 
+/* ---- ends held by one thread (MMR_RING_THREAD) ---- */
+
+struct holder {
+	mmr_ring *r;		/* one handle, shared by both threads */
+	unsigned flags;		/* for mmr_ring_claim() */
+	uint64_t n;		/* bytes to produce, for a producer */
+	int hang;		/* hang until cancelled, else return after 150 ms */
+	int close;		/* close its end before returning */
+	int ready[2];		/* it writes a byte there once it holds its end */
+	int ret;
+	struct timespec when;	/* when it returned, or unwound when cancelled */
+};
+
+/* Runs as a cancelled holder unwinds, just before it is gone. */
+static void note_exit(void *arg)
+{
+	struct holder *h = arg;
+
+	clock_gettime(CLOCK_MONOTONIC, &h->when);
+}
+
+static void *hold_then_go(void *arg)
+{
+	struct holder *h = arg;
+	struct timespec d = { 0, 150 * 1000000 };
+
+	h->ret = mmr_ring_claim(h->r, h->flags);
+	if (!h->ret && (h->flags & MMR_RING_PRODUCER))
+		h->ret = produce_pattern(h->r, h->n, 100);
+	if (write(h->ready[1], "x", 1) != 1)
+		h->ret = -1;
+	if (h->hang) {
+		pthread_cleanup_push(note_exit, h);
+		for (;;)
+			pause();	/* a cancellation point */
+		pthread_cleanup_pop(0);
+	}
+	nanosleep(&d, NULL);
+	if (h->close && mmr_ring_close(h->r))
+		h->ret = -1;
+	clock_gettime(CLOCK_MONOTONIC, &h->when);
+	return NULL;
+}
+
+/* Start a holder thread; 0 once it holds its end (and produced). */
+static int holder_start(struct holder *h, pthread_t *t)
+{
+	char c;
+
+	if (pipe(h->ready) || pthread_create(t, NULL, hold_then_go, h))
+		return -1;
+	if (read(h->ready[0], &c, 1) != 1)
+		return -1;
+	return h->ret;
+}
+
+struct canceller {
+	pthread_t victim;
+	struct timespec when;
+};
+
+static void *cancel_later(void *arg)
+{
+	struct canceller *k = arg;
+	struct timespec d = { 0, 150 * 1000000 };
+
+	nanosleep(&d, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &k->when);
+	pthread_cancel(k->victim);
+	return NULL;
+}
+
+/*
+ * The producer thread holds its end for itself, produces 1000 bytes, then
+ * returns (@cancel: is cancelled) without closing it; the consumer thread,
+ * asleep for more, gets -EPIPE within 100 ms and still reads the 1000
+ * bytes. One handle, shared by the two threads.
+ */
+static int producer_thread_gone(int cancel)
+{
+	struct holder h = { .flags = MMR_RING_PRODUCER | MMR_RING_THREAD, .n = 1000,
+			    .hang = cancel };
+	struct canceller k;
+	struct timespec seen;
+	pthread_t t, kt;
+	int64_t got;
+
+	CHECK_EQ(mmr_ring_create(&h.r, 4 * t_page(), 0), 0);
+	CHECK_EQ(mmr_ring_claim(h.r, MMR_RING_CONSUMER | MMR_RING_THREAD), 0);
+	CHECK_EQ(holder_start(&h, &t), 0);
+	/* Alive and holding its end: a wait for more times out. */
+	CHECK_EQ(mmr_ring_wait_readable(h.r, 1001, 20), -ETIMEDOUT);
+	k.victim = t;
+	if (cancel)
+		CHECK_EQ(pthread_create(&kt, NULL, cancel_later, &k), 0);
+	CHECK_EQ(mmr_ring_wait_readable(h.r, 1001, T_WAIT_MS), -EPIPE);
+	clock_gettime(CLOCK_MONOTONIC, &seen);
+	CHECK(strstr(mmr_last_error(), "died"));
+	if (cancel)
+		CHECK_EQ(pthread_join(kt, NULL), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	/* From its end (valgrind delivers a cancel 100 ms and more late). */
+	CHECK(ms_between(&h.when, &seen) < 100);
+	CHECK_EQ(consume_pattern(h.r, 1, &got), -EPIPE);
+	CHECK_EQ(got, 1000);
+	mmr_ring_destroy(h.r);
+	close(h.ready[0]);
+	close(h.ready[1]);
+	return T_PASS;
+}
+
+static int death_thread_returns(void)
+{
+	return producer_thread_gone(0);
+}
+
+static int death_thread_cancelled(void)
+{
+	return producer_thread_gone(1);
+}
+
+/* Without thread pidfds (before 6.9): tgkill(pid, tid, 0) and
+ * /proc/<pid>/task/<tid>/stat on every look. */
+static int death_thread_no_pidfd(void)
+{
+	mmri_fault_inject(MMRI_SYS_PIDFD_OPEN, EINVAL, 0, 0);
+	return producer_thread_gone(0);
+}
+
+/* The consumer thread goes without closing: the producer's wait for room
+ * gets -EPIPE. */
+static int death_consumer_thread(void)
+{
+	struct holder h = { .flags = MMR_RING_CONSUMER | MMR_RING_THREAD };
+	struct timespec seen;
+	size_t avail;
+	pthread_t t;
+
+	CHECK_EQ(mmr_ring_create(&h.r, 1, MMR_RING_PRODUCER | MMR_RING_THREAD), 0);
+	mmr_ring_write_ptr(h.r, &avail);
+	mmr_ring_produce(h.r, avail);
+	CHECK_EQ(holder_start(&h, &t), 0);
+	CHECK_EQ(mmr_ring_wait_writable(h.r, 1, 20), -ETIMEDOUT);
+	CHECK_EQ(mmr_ring_wait_writable(h.r, 1, T_WAIT_MS), -EPIPE);
+	clock_gettime(CLOCK_MONOTONIC, &seen);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK(ms_between(&h.when, &seen) < 100);
+	mmr_ring_destroy(h.r);
+	close(h.ready[0]);
+	close(h.ready[1]);
+	return T_PASS;
+}
+
+/*
+ * A thread that closes its end on a shared handle closes that end only:
+ * the consumer drains and gets MMR_RING_EOF, and its own end is still its
+ * to close. A thread holding an end for the whole process (no
+ * MMR_RING_THREAD) that returns without closing is no death.
+ */
+static int eof_thread_closes_own_end(void)
+{
+	struct holder h = { .flags = MMR_RING_PRODUCER | MMR_RING_THREAD, .n = 5000,
+			    .close = 1 };
+	struct holder p = { .flags = MMR_RING_PRODUCER, .n = 10 };
+	int64_t got;
+	pthread_t t;
+
+	CHECK_EQ(mmr_ring_create(&h.r, 4 * t_page(), MMR_RING_CONSUMER | MMR_RING_THREAD), 0);
+	CHECK_EQ(holder_start(&h, &t), 0);
+	/* Not this thread's end: nothing to close here yet but its own. */
+	CHECK_EQ(consume_pattern(h.r, 1, &got), MMR_RING_EOF);
+	CHECK_EQ(got, 5000);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(h.ret, 0);
+	CHECK_EQ(mmr_ring_close(h.r), 0);	/* the consumer's end, still held */
+	CHECK_EQ(mmr_ring_close(h.r), -EINVAL);	/* none left */
+	mmr_ring_destroy(h.r);
+	close(h.ready[0]);
+	close(h.ready[1]);
+
+	/* Held for the process: the thread's return changes nothing. */
+	CHECK_EQ(mmr_ring_create(&p.r, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(holder_start(&p, &t), 0);
+	CHECK_EQ(pthread_join(t, NULL), 0);
+	CHECK_EQ(mmr_ring_wait_readable(p.r, 11, 100), -ETIMEDOUT);
+	mmr_ring_destroy(p.r);
+	close(p.ready[0]);
+	close(p.ready[1]);
+	return T_PASS;
+}
+
+/* The header names a live thread of ours with another start time, as
+ * after a tid was reused: the holder is dead, not that thread. */
+static int death_tid_reused(void)
+{
+	struct holder h = { .flags = MMR_RING_PRODUCER | MMR_RING_THREAD, .hang = 1 };
+	uint32_t tid;
+	uint64_t start;
+	pthread_t t;
+	char *hdr;
+	int ret;
+
+	CHECK_EQ(mmr_ring_create(&h.r, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(holder_start(&h, &t), 0);
+	hdr = mmap(NULL, t_page(), PROT_READ | PROT_WRITE, MAP_SHARED, mmr_ring_fd(h.r), 0);
+	CHECK(hdr != MAP_FAILED);
+	memcpy(&tid, hdr + H_END_PRODUCER + 16, 4);
+	CHECK(tid != 0 && tid != (uint32_t)getpid());	/* the holder thread's */
+	/* Alive: no death. */
+	CHECK_EQ(mmr_ring_wait_readable(h.r, 1, 60), -ETIMEDOUT);
+	memcpy(&start, hdr + H_END_PRODUCER + 8, 8);
+	start += 100000;	/* ticks: 1000 s later than the thread's */
+	memcpy(hdr + H_END_PRODUCER + 8, &start, 8);
+	ret = mmr_ring_wait_readable(h.r, 1, 1000);
+	pthread_cancel(t);
+	pthread_join(t, NULL);
+	CHECK_EQ(ret, -EPIPE);
+	munmap(hdr, t_page());
+	mmr_ring_destroy(h.r);
+	close(h.ready[0]);
+	close(h.ready[1]);
+	return T_PASS;
+}
+
+static int claim_refusals(void)
+{
+	mmr_ring *r;
+
+	CHECK_EQ(mmr_ring_claim(NULL, MMR_RING_PRODUCER), -EINVAL);
+	CHECK_EQ(mmr_ring_create(&r, 1, MMR_RING_THREAD), -EINVAL);
+	CHECK(strstr(mmr_last_error(), "no end to hold"));
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	CHECK_EQ(mmr_ring_claim(r, 0), -EINVAL);
+	CHECK_EQ(mmr_ring_claim(r, MMR_RING_THREAD), -EINVAL);
+	CHECK_EQ(mmr_ring_claim(r, MMR_RING_PRODUCER | MMR_POPULATE), -EINVAL);
+	CHECK_EQ(mmr_ring_close(r), -EINVAL);	/* holds nothing */
+	CHECK_EQ(mmr_ring_claim(r, MMR_RING_PRODUCER), 0);
+	CHECK_EQ(mmr_ring_close(r), 0);
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
 T_MAIN(T(eof_process), T(eof_fork_copy_keeps_end), T(eof_short_tail), T(eof_threads), T(eof_consumer_gone),
        T(death_producer_killed),
-       T(death_producer_killed_no_pidfd), T(death_consumer_killed), T(death_pid_reused))
+       T(death_producer_killed_no_pidfd), T(death_consumer_killed), T(death_pid_reused),
+       T(death_thread_returns), T(death_thread_cancelled), T(death_thread_no_pidfd),
+       T(death_consumer_thread), T(eof_thread_closes_own_end), T(death_tid_reused),
+       T(claim_refusals))
