@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mirror_populate: what it costs to get a mirror whose page tables are
- * filled, on a fully resident shmem (memfd) region and a hugetlb region.
+ * filled, on fully resident regions: a memfd of 4 KiB pages, a memfd of
+ * PMD-mapped shmem THPs, and a hugetlb memfd of 2 MiB pages.
  *
  *   (a) MREMAP_MIRROR only (page tables empty: every first access faults)
  *   (b) MREMAP_MIRROR + MADV_POPULATE_READ
@@ -12,10 +13,17 @@
  * one run. Meant for the test VM (kernel/kernel.mk: make kernel-bench),
  * where absolute times are emulated: only the ratios mean anything.
  *
- * usage: mirror_populate [shmem_MiB [hugetlb_MiB [rounds]]]
+ * The THP row sets /sys/kernel/mm/transparent_hugepage/shmem_enabled to
+ * "advise" (when it is "never") for its MADV_HUGEPAGE memfd, restores it
+ * after, and places every mirror at a 2 MiB-aligned address, where a fault
+ * (and MREMAP_POPULATE) can map a THP with one PMD entry; its BENCH line
+ * gives how much of the MREMAP_POPULATE mirror is PMD-mapped (smaps).
+ *
+ * usage: mirror_populate [shmem_MiB [thp_MiB [hugetlb_MiB [rounds]]]]
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +48,15 @@
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB 4
 #endif
+#ifndef MREMAP_FIXED
+#define MREMAP_FIXED 2
+#endif
+#ifndef MADV_HUGEPAGE
+#define MADV_HUGEPAGE 14
+#endif
+
+#define HPAGE (2ul << 20)
+#define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 
 enum method { MIRROR_ONLY, POPULATE_READ, TOUCH, MREMAP_POP, NMETHODS };
 
@@ -48,7 +65,7 @@ static const char *const names[NMETHODS] = {
 	"(c) mirror + touch every page", "(d) MREMAP_MIRROR|MREMAP_POPULATE",
 };
 
-static uint64_t now_ns(void)
+static uint64_t mono_ns(void)
 {
 	struct timespec ts;
 
@@ -56,20 +73,109 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void *mirror(void *src, size_t len, int extra)
+/*
+ * The clock: the TSC, scaled by its rate against CLOCK_MONOTONIC.  Under
+ * TCG a clock_gettime() can cost tens of microseconds, and the kernel's
+ * clocksource may be 4 ms jiffies; rdtsc is cheap there and fine-grained.
+ * The rate only scales the absolute times, never the ratios.
+ */
+static double ns_per_tick = 1.0;
+
+static uint64_t now_ns(void)
 {
-	return (void *)syscall(SYS_mremap, src, len, len,
-			       MREMAP_MIRROR | MREMAP_MAYMOVE | extra, NULL);
+#if defined(__x86_64__) || defined(__i386__)
+	return (uint64_t)((double)__builtin_ia32_rdtsc() * ns_per_tick);
+#else
+	return mono_ns();
+#endif
 }
 
-/* ns per 4 KiB for one mirror made with @m; -1 on error. */
-static double one(char *src, size_t len, size_t step, enum method m)
+static void clock_setup(void)
 {
-	uint64_t t0 = now_ns(), t1;
+#if defined(__x86_64__) || defined(__i386__)
+	uint64_t m0 = mono_ns(), t0 = __builtin_ia32_rdtsc(), m1, t1;
+
+	do
+		m1 = mono_ns();
+	while (m1 - m0 < 200000000ull);
+	t1 = __builtin_ia32_rdtsc();
+	ns_per_tick = (double)(m1 - m0) / (double)(t1 - t0);
+	printf("clock: TSC, %.1f MHz against CLOCK_MONOTONIC\n", 1000.0 / ns_per_tick);
+#else
+	uint64_t a = mono_ns(), b;
+
+	/* clock_getres() reports the tick without high-res timers. */
+	while ((b = mono_ns()) == a)
+		;
+	printf("clock step %llu ns\n", (unsigned long long)(b - a));
+	if (b - a > 100000)
+		printf("warning: a coarse clock: small timings are meaningless\n");
+#endif
+}
+
+/* A PROT_NONE reservation at a 2 MiB-aligned address, for MREMAP_FIXED. */
+static void *aligned_area(size_t len)
+{
+	char *p = mmap(NULL, len + HPAGE, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	return (void *)(((uintptr_t)p + HPAGE - 1) & ~(HPAGE - 1));
+}
+
+/* A mirror of @src; at @dst (MREMAP_FIXED) when given. */
+static void *mirror(void *src, size_t len, int extra, void *dst)
+{
+	return (void *)syscall(SYS_mremap, src, len, len,
+			       MREMAP_MIRROR | MREMAP_MAYMOVE | extra |
+			       (dst ? MREMAP_FIXED : 0), dst);
+}
+
+/* A field of /proc/self/smaps for the mapping that starts at @addr, in kB. */
+static long smaps_kb(void *addr, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	unsigned long start, end;
+	bool in = false;
+	char line[256];
+	long kb = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start == (uintptr_t)addr;
+			continue;
+		}
+		if (in && !strncmp(line, field, strlen(field))) {
+			kb = atol(line + strlen(field));
+			break;
+		}
+	}
+	fclose(f);
+	return kb;
+}
+
+/*
+ * ns per 4 KiB for one mirror made with @m, at a 2 MiB-aligned address when
+ * @aligned; -1 on error.  *@pmd_kb: how much of it is PMD-mapped after.
+ */
+static double one(char *src, size_t len, size_t step, enum method m,
+		  bool aligned, long *pmd_kb)
+{
+	void *dst = aligned ? aligned_area(len) : NULL;
+	uint64_t t0, t1;
 	volatile char *v;
 	int ret = 0;
 
-	v = mirror(src, len, m == MREMAP_POP ? MREMAP_POPULATE : 0);
+	if (aligned && !dst) {
+		perror("aligned_area");
+		return -1;
+	}
+	t0 = now_ns();
+	v = mirror(src, len, m == MREMAP_POP ? MREMAP_POPULATE : 0, dst);
 	if (v == MAP_FAILED) {
 		fprintf(stderr, "%s: mremap: %s\n", names[m], strerror(errno));
 		return -1;
@@ -83,6 +189,7 @@ static double one(char *src, size_t len, size_t step, enum method m)
 	/* Every method must leave a mirror that reads the source's bytes. */
 	if (!ret && (v[0] != src[0] || v[len - 1] != src[len - 1]))
 		ret = -1, errno = EIO;
+	*pmd_kb = aligned ? smaps_kb((void *)v, "ShmemPmdMapped:") : -1;
 	munmap((void *)v, len);
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", names[m], strerror(errno));
@@ -91,14 +198,22 @@ static double one(char *src, size_t len, size_t step, enum method m)
 	return (double)(t1 - t0) / (double)(len / 4096);
 }
 
-static int run(const char *what, char *src, size_t len, size_t step, int rounds)
+static int run(const char *what, char *src, size_t len, size_t step, int rounds,
+	       bool aligned)
 {
 	double best[NMETHODS];
+	long pmd_kb[NMETHODS];
 
-	for (int m = 0; m < NMETHODS; m++) {
+	for (int m = 0; m < NMETHODS; m++)
 		best[m] = -1;
-		for (int i = 0; i < rounds; i++) {
-			double t = one(src, len, step, (enum method)m);
+	/*
+	 * The methods take turns within each round: a host whose load drifts
+	 * during the run (TCG runs on it in real time) weighs on all of them.
+	 */
+	for (int i = 0; i < rounds; i++) {
+		for (int m = 0; m < NMETHODS; m++) {
+			double t = one(src, len, step, (enum method)m, aligned,
+				       &pmd_kb[m]);
 
 			if (t < 0)
 				return -1;
@@ -111,61 +226,118 @@ static int run(const char *what, char *src, size_t len, size_t step, int rounds)
 	for (int m = 0; m < NMETHODS; m++)
 		printf("  %-36s %14.2f %11.2fx\n", names[m], best[m],
 		       best[POPULATE_READ] / best[m]);
-	printf("BENCH %s populate_read=%.2f touch=%.2f mremap_populate=%.2f speedup=%.2f\n",
+	printf("BENCH %s populate_read=%.2f touch=%.2f mremap_populate=%.2f speedup=%.2f",
 	       what, best[POPULATE_READ], best[TOUCH], best[MREMAP_POP],
 	       best[POPULATE_READ] / best[MREMAP_POP]);
+	if (aligned)
+		printf(" pmd_mapped_kB=%ld/%zu (populate_read %ld)", pmd_kb[MREMAP_POP],
+		       len >> 10, pmd_kb[POPULATE_READ]);
+	printf("\n");
 	return (int)(100 * best[POPULATE_READ] / best[MREMAP_POP]);
 }
 
-static char *resident(int fd, size_t len)
+/* @len of @fd mapped and written; THPs (at an aligned address) when @thp. */
+static char *resident(int fd, size_t len, bool thp)
 {
-	char *p;
+	char *p = thp ? aligned_area(len) : NULL;
 
-	if (ftruncate(fd, (off_t)len))
+	if (ftruncate(fd, (off_t)len) || (thp && !p))
 		return NULL;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, 0);
+	p = mmap(p, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | (thp ? MAP_FIXED : MAP_POPULATE), fd, 0);
 	if (p == MAP_FAILED)
+		return NULL;
+	if (thp && madvise(p, len, MADV_HUGEPAGE))
 		return NULL;
 	for (size_t i = 0; i < len; i += 4096)
 		p[i] = (char)(i >> 12);
 	return p;
 }
 
+/*
+ * shmem THPs for MADV_HUGEPAGE memfds: "advise" unless THPs are on already.
+ * Returns the setting to restore, or "" when there is nothing to restore.
+ */
+static const char *shmem_thp_on(void)
+{
+	static char saved[32];
+	char buf[128], *l, *r;
+	FILE *f = fopen(SHMEM_ENABLED, "r");
+
+	if (!f)
+		return NULL;
+	l = fgets(buf, sizeof(buf), f) ? strchr(buf, '[') : NULL;
+	fclose(f);
+	r = l ? strchr(l, ']') : NULL;
+	if (!r)
+		return NULL;
+	*r = '\0';
+	if (!strcmp(l + 1, "always") || !strcmp(l + 1, "advise") ||
+	    !strcmp(l + 1, "force"))
+		return "";
+	snprintf(saved, sizeof(saved), "%s", l + 1);
+	f = fopen(SHMEM_ENABLED, "w");
+	if (!f || fputs("advise\n", f) < 0 || fclose(f))
+		return NULL;
+	return saved;
+}
+
+static void shmem_thp_restore(const char *saved)
+{
+	FILE *f = saved && saved[0] ? fopen(SHMEM_ENABLED, "w") : NULL;
+
+	if (f) {
+		fprintf(f, "%s\n", saved);
+		fclose(f);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	size_t shmem = (argc > 1 ? strtoul(argv[1], NULL, 0) : 1024) << 20;
-	size_t huge = (argc > 2 ? strtoul(argv[2], NULL, 0) : 256) << 20;
-	int rounds = argc > 3 ? atoi(argv[3]) : 3;
-	int fd, s1, s2 = -1;
+	size_t thp = (argc > 2 ? strtoul(argv[2], NULL, 0) : 512) << 20;
+	size_t huge = (argc > 3 ? strtoul(argv[3], NULL, 0) : 512) << 20;
+	int rounds = argc > 4 ? atoi(argv[4]) : 3;
+	int fd, s1, s2 = -1, s3 = -1;
+	const char *saved;
 	char *p;
 
-	{
-		/* clock_getres() reports the tick without high-res timers. */
-		uint64_t a = now_ns(), b;
-
-		while ((b = now_ns()) == a)
-			;
-		printf("clock step %llu ns\n", (unsigned long long)(b - a));
-		if (b - a > 100000)
-			printf("warning: a coarse clock: small timings are meaningless\n");
-	}
+	clock_setup();
 	fd = memfd_create("bench-shmem", 0);
-	p = fd < 0 ? NULL : resident(fd, shmem);
+	p = fd < 0 ? NULL : resident(fd, shmem, false);
 	if (!p) {
 		perror("shmem region");
 		return 1;
 	}
-	s1 = run("shmem", p, shmem, 4096, rounds);
+	s1 = run("shmem", p, shmem, 4096, rounds, false);
 	munmap(p, shmem);
 	close(fd);
+	if (thp) {
+		saved = shmem_thp_on();
+		fd = saved ? memfd_create("bench-thp", 0) : -1;
+		p = fd < 0 ? NULL : resident(fd, thp, true);
+		if (!p)
+			printf("\nshmem_thp: skipped: %s (%s)\n", strerror(errno),
+			       SHMEM_ENABLED);
+		else if (smaps_kb(p, "ShmemPmdMapped:") != (long)(thp >> 10))
+			printf("\nshmem_thp: skipped: only %ld kB of %zu PMD-mapped\n",
+			       smaps_kb(p, "ShmemPmdMapped:"), thp >> 10);
+		else
+			s2 = run("shmem_thp", p, thp, HPAGE, rounds, true);
+		if (p)
+			munmap(p, thp);
+		if (fd >= 0)
+			close(fd);
+		shmem_thp_restore(saved);
+	}
 	if (huge) {
 		fd = memfd_create("bench-hugetlb", MFD_HUGETLB);
-		p = fd < 0 ? NULL : resident(fd, huge);
+		p = fd < 0 ? NULL : resident(fd, huge, false);
 		if (!p)
 			printf("\nhugetlb: skipped: %s (reserve pages in nr_hugepages)\n",
 			       strerror(errno));
 		else
-			s2 = run("hugetlb", p, huge, 2u << 20, rounds);
+			s3 = run("hugetlb", p, huge, HPAGE, rounds, false);
 		if (p)
 			munmap(p, huge);
 		if (fd >= 0)
@@ -173,7 +345,12 @@ int main(int argc, char **argv)
 	}
 	if (s1 < 0)
 		return 1;
-	printf("\npopulate speedup vs MADV_POPULATE_READ: %d.%dx\n", s1 / 100, (s1 % 100) / 10);
-	(void)s2;
+	printf("\npopulate speedup vs MADV_POPULATE_READ: shmem %d.%dx", s1 / 100,
+	       (s1 % 100) / 10);
+	if (s2 >= 0)
+		printf(", shmem THP %d.%dx", s2 / 100, (s2 % 100) / 10);
+	if (s3 >= 0)
+		printf(", hugetlb %d.%dx", s3 / 100, (s3 % 100) / 10);
+	printf("\n");
 	return 0;
 }
