@@ -161,7 +161,8 @@ check-valgrind: tests
 
 # The library suite as 32-bit code (gcc -m32, Debian's gcc-multilib), on
 # x86-64 machines whose kernel runs i386 programs (CONFIG_IA32_EMULATION);
-# elsewhere it is built only, and the suite says why it skipped.
+# elsewhere it is built only, and the suite says why it skipped (make
+# kernel-check runs it in the test kernel, which has IA32 emulation).
 check-32:
 	@if [ "$$(uname -m)" != x86_64 ]; then \
 		echo "SKIP check-32: needs an x86-64 machine (gcc -m32)"; \
@@ -176,10 +177,18 @@ check-32:
 	fi
 
 # Static test binaries for the kernel VM (kernel/kernel.mk picks them up).
+# On x86-64 also as i386 code (build/tests-static32): the test kernel has
+# CONFIG_IA32_EMULATION, so kernel-check runs the 32-bit suite there even
+# where the host kernel cannot (check-32).
 tests-static:
 	$(MAKE) BUILD=build/static EXTRA_LDFLAGS="-static" tests
 	rm -rf build/tests-static && mkdir -p build/tests-static
 	cp build/static/tests/* build/tests-static/
+	rm -rf build/tests-static32
+	if [ "$$(uname -m)" = x86_64 ]; then \
+		$(MAKE) BUILD=build/static32 EXTRA_CFLAGS="-m32" EXTRA_LDFLAGS="-m32 -static" tests && \
+		mkdir -p build/tests-static32 && cp build/static32/tests/* build/tests-static32/; \
+	fi
 
 deps:
 	sh scripts/deps.sh all

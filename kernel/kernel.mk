@@ -50,7 +50,8 @@ kernel-checkpatch:
 # (STRESS_S, default 20 s) on the patched one.
 ifeq ($(KERNEL_LIB_TESTS),1)
 kernel-check: kernel-lib-tests
-	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static kernel/scripts/check.sh
+	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static \
+		LIB_TESTS32_DIR=$(CURDIR)/build/tests-static32 kernel/scripts/check.sh
 else
 kernel-check:
 	$(KERNEL_RUN) kernel/scripts/check.sh

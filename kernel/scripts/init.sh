@@ -36,6 +36,13 @@ if [ -x /lib-tests/run.sh ]; then
 	rc=$?
 	sed 's/^/[library] /' /tmp/lib.log
 	echo "MM-LIBRARY rc=$rc $(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib.log | tail -1)"
+	if [ -d /lib-tests/bin32 ]; then
+		echo "MM-START library32"
+		./run.sh /lib-tests/bin32 > /tmp/lib32.log 2>&1
+		rc=$?
+		sed 's/^/[library32] /' /tmp/lib32.log
+		echo "MM-LIBRARY32 rc=$rc $(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib32.log | tail -1)"
+	fi
 fi
 # The random stress (kernel/stress/mirror_stress.c): through a pipe, not a file in
 # /tmp, so that its own output does not move the Shmem counter it checks.
