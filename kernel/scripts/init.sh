@@ -29,20 +29,21 @@ for t in $(cat LIST); do
 	sed "s/^/[$t] /" /tmp/$t.log
 	echo "MM-RESULT $t $rc $(( $(date +%s) - start ))s"
 done
+# The library suite (64-bit, then i386 when packed), with a TIME line per program
+# and per case (MMR_TEST_TIMES) to see what makes a run slow.
 if [ -x /lib-tests/run.sh ]; then
-	echo "MM-START library"
 	cd /lib-tests
-	./run.sh /lib-tests/bin > /tmp/lib.log 2>&1
-	rc=$?
-	sed 's/^/[library] /' /tmp/lib.log
-	echo "MM-LIBRARY rc=$rc $(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib.log | tail -1)"
-	if [ -d /lib-tests/bin32 ]; then
-		echo "MM-START library32"
-		./run.sh /lib-tests/bin32 > /tmp/lib32.log 2>&1
+	export MMR_TEST_TIMES=1
+	for bits in "" 32; do
+		[ -d /lib-tests/bin$bits ] || continue
+		echo "MM-START library$bits"
+		start=$(date +%s)
+		./run.sh /lib-tests/bin$bits > /tmp/lib$bits.log 2>&1
 		rc=$?
-		sed 's/^/[library32] /' /tmp/lib32.log
-		echo "MM-LIBRARY32 rc=$rc $(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib32.log | tail -1)"
-	fi
+		sed "s/^/[library$bits] /" /tmp/lib$bits.log
+		echo "MM-LIBRARY$bits rc=$rc time=$(( $(date +%s) - start ))s" \
+			"$(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib$bits.log | tail -1)"
+	done
 fi
 # The random stress (kernel/stress/mirror_stress.c): through a pipe, not a file in
 # /tmp, so that its own output does not move the Shmem counter it checks.

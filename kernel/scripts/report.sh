@@ -39,7 +39,7 @@ splats() { # LOG: print the splat lines (with line numbers); true if any
 
 # The library row: "name - PASS|FAIL counts"; sets lib_ok=1 when it passed.
 library_row() { # LOG [TAG NAME]: TAG MM-LIBRARY32, NAME library32 for the i386 suite
-	local lib counts tag=${2:-MM-LIBRARY} name=${3:-library}
+	local lib counts time tag=${2:-MM-LIBRARY} name=${3:-library}
 	lib_ok=0
 	lib=$(grep "^$tag " "$1" || true)
 	if [ -z "$lib" ]; then
@@ -51,7 +51,9 @@ library_row() { # LOG [TAG NAME]: TAG MM-LIBRARY32, NAME library32 for the i386 
 	if echo "$lib" | grep -q 'rc=0' && [ -n "$counts" ]; then
 		lib_ok=1
 	fi
-	printf '%-22s %-10s %-10s %s\n' "$name" - "$([ "$lib_ok" = 1 ] && echo PASS || echo FAIL)" "$counts"
+	time=$(echo "$lib" | grep -oE 'time=[0-9]+s' | cut -d= -f2 || true)
+	printf '%-22s %-10s %-10s %s\n' "$name" - "$([ "$lib_ok" = 1 ] && echo PASS || echo FAIL)" \
+		"$counts${time:+ in $time}"
 }
 
 # The stress row; sets stress_ok=1 when it passed (skip with STRESS_S=0).
