@@ -38,9 +38,10 @@ if [ -x /lib-tests/run.sh ]; then
 		[ -d /lib-tests/bin$bits ] || continue
 		echo "MM-START library$bits"
 		start=$(date +%s)
-		./run.sh /lib-tests/bin$bits > /tmp/lib$bits.log 2>&1
-		rc=$?
-		sed "s/^/[library$bits] /" /tmp/lib$bits.log
+		# Streamed, so that a run that hangs shows where.
+		{ ./run.sh /lib-tests/bin$bits 2>&1; echo $? > /tmp/lib$bits.rc; } |
+			tee /tmp/lib$bits.log | sed "s/^/[library$bits] /"
+		rc=$(cat /tmp/lib$bits.rc)
 		echo "MM-LIBRARY$bits rc=$rc time=$(( $(date +%s) - start ))s" \
 			"$(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib$bits.log | tail -1)"
 	done
