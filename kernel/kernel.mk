@@ -8,7 +8,7 @@ KERNEL_LIB_TESTS ?= 1
 # The scripts run their own make -j2 on the kernel: keep our jobserver out of it.
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
-.PHONY: kernel-lib-tests kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
+.PHONY: kernel-lib-tests kernel-lib-tests32 kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
 	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
@@ -49,8 +49,9 @@ kernel-checkpatch:
 # Both kernels, the selftests on both, the library's tests and a short stress run
 # (STRESS_S, default 20 s) on the patched one.
 ifeq ($(KERNEL_LIB_TESTS),1)
-kernel-check: kernel-lib-tests
-	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static kernel/scripts/check.sh
+kernel-check: kernel-lib-tests kernel-lib-tests32
+	$(KERNEL_RUN) LIB_TESTS_DIR=$(CURDIR)/build/tests-static \
+		LIB_TESTS32_DIR=$(CURDIR)/build/tests-static32 kernel/scripts/check.sh
 else
 kernel-check:
 	$(KERNEL_RUN) kernel/scripts/check.sh
@@ -62,6 +63,18 @@ kernel-lib-tests:
 		$(MAKE) -C $(CURDIR) tests-static; \
 	else \
 		echo "[kernel] no tests-static target or tests/run.sh: library tests not run"; \
+	fi
+
+# The same as i386 code, on x86-64 hosts only (gcc -m32): the library32 row.
+# Elsewhere no build/tests-static32, and so no row.
+kernel-lib-tests32:
+	@rm -rf build/tests-static32
+	@if [ "$$(uname -m)" != x86_64 ]; then \
+		echo "[kernel] not an x86-64 host: no 32-bit library tests"; \
+	elif [ -f tests/run.sh ] && $(MAKE) -C $(CURDIR) -n tests-static32 >/dev/null 2>&1; then \
+		$(MAKE) -C $(CURDIR) tests-static32; \
+	else \
+		echo "[kernel] no tests-static32 target or tests/run.sh: 32-bit library tests not run"; \
 	fi
 
 # The debug kernel: selftests, the library, then the random stress (STRESS_S seconds,

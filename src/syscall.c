@@ -288,6 +288,33 @@ int mmri_shm_unlink(const char *name)
 	return mmri_unlink(path);
 }
 
+/*
+ * futex() without a timeout. 32-bit code asks for futex_time64 (Linux 5.1)
+ * first: the old futex of i386/armhf takes a 32-bit timespec and exists only
+ * with CONFIG_COMPAT_32BIT_TIME (ENOSYS on kernels built without it, as the
+ * test VM's). Kernels before 5.1 have only the old one.
+ */
+static long futex_call(uint32_t *uaddr, int op, uint32_t val)
+{
+#if defined(SYS_futex_time64) && (!defined(SYS_futex) || SYS_futex_time64 != SYS_futex)
+	static atomic_int no_time64;
+
+	if (!atomic_load_explicit(&no_time64, memory_order_relaxed)) {
+		long r = syscall(SYS_futex_time64, uaddr, op, val, NULL, NULL, 0);
+
+		if (r >= 0 || errno != ENOSYS)
+			return r;
+		atomic_store_explicit(&no_time64, 1, memory_order_relaxed);
+	}
+#endif
+#ifdef SYS_futex
+	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 int mmri_futex_wait(uint32_t *uaddr, uint32_t val, int shared)
 {
 	int err = fault(MMRI_SYS_FUTEX);
@@ -295,7 +322,7 @@ int mmri_futex_wait(uint32_t *uaddr, uint32_t val, int shared)
 
 	if (err)
 		return -err;
-	return ret(syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0));
+	return ret(futex_call(uaddr, op, val));
 }
 
 int mmri_futex_wake(uint32_t *uaddr, int n, int shared)
@@ -305,7 +332,7 @@ int mmri_futex_wake(uint32_t *uaddr, int n, int shared)
 
 	if (err)
 		return -err;
-	return ret(syscall(SYS_futex, uaddr, op, n, NULL, NULL, 0));
+	return ret(futex_call(uaddr, op, (uint32_t)n));
 }
 
 ssize_t mmri_readlink(const char *path, char *buf, size_t len)

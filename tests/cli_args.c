@@ -50,6 +50,11 @@ static int sizes(void)
 
 	CHECK(freopen("/dev/null", "w", stderr));
 	for (size_t k = 0; k < sizeof(good) / sizeof(good[0]); k++) {
+		/* 32-bit code: a size past SIZE_MAX (1T) is out of range. */
+		if (good[k].want > SIZE_MAX) {
+			CHECK_EQ(cli_size("t", "--size", good[k].arg, 1, SIZE_MAX, &v), -1);
+			continue;
+		}
 		CHECK_EQ(cli_size("t", "--size", good[k].arg, 1, SIZE_MAX, &v), 0);
 		CHECK_EQ(v, good[k].want);
 	}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The shared test helpers of helpers.h, compiled once and linked into every
  * test program. */
+#include <time.h>
 #include <sys/mount.h>
 
 #include "helpers.h"
@@ -224,6 +225,8 @@ void t_hugepages_restore(long old)
 int t_run(const char *prog, const struct t_case *cases, size_t n)
 {
 	const char *only = getenv("MMR_TEST_ONLY");
+	/* MMR_TEST_TIMES=1: a TIME line per case (what makes a slow run slow). */
+	int times = getenv("MMR_TEST_TIMES") != NULL;
 	int failed = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -231,10 +234,12 @@ int t_run(const char *prog, const struct t_case *cases, size_t n)
 		int pipefd[2], status = 0;
 		char why[sizeof(t_msg)] = "";
 		ssize_t got = 0;
+		struct timespec t0, t1;
 		pid_t pid;
 
 		if (only && !strstr(cases[i].name, only))
 			continue;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (pipe(pipefd))
 			return 1;
 		fflush(NULL);
@@ -277,6 +282,10 @@ int t_run(const char *prog, const struct t_case *cases, size_t n)
 				printf("FAIL %s/%s: %s\n", prog, cases[i].name,
 				       why[0] ? why : "exited with an error");
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (times)
+			printf("TIME %s/%s %.2fs\n", prog, cases[i].name,
+			       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 	}
 	return failed;
 }

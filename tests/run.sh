@@ -3,6 +3,7 @@
 # Run every test program in a directory; each prints PASS/FAIL/SKIP lines.
 # Ends with "N passed, N failed, N skipped". Exit 1 if anything failed.
 # MMR_TEST_WRAPPER (e.g. valgrind ...) runs each program under a wrapper.
+# MMR_TEST_TIMES=1 adds "TIME <case> Ns" lines and one "TIME <program> Ns".
 dir=${1:-build/tests}
 limit=${MMR_TEST_TIMEOUT:-600}
 pass=0 fail=0 skip=0
@@ -10,6 +11,7 @@ log=$(mktemp) || exit 1
 for t in "$dir"/*; do
 	[ -x "$t" ] && [ -f "$t" ] || continue
 	name=$(basename "$t")
+	start=$(date +%s)
 	if command -v timeout >/dev/null 2>&1; then
 		timeout "$limit" $MMR_TEST_WRAPPER "$t" >"$log" 2>&1
 	else
@@ -17,6 +19,7 @@ for t in "$dir"/*; do
 	fi
 	rc=$?
 	cat "$log"
+	[ -z "${MMR_TEST_TIMES:-}" ] || echo "TIME $name $(($(date +%s) - start))s"
 	p=$(grep -c '^PASS ' "$log")
 	f=$(grep -c '^FAIL ' "$log")
 	s=$(grep -c '^SKIP ' "$log")

@@ -48,6 +48,13 @@ case "$lib_ok" in
 1) pass=$((pass + 1)) ;;
 0) fail=$((fail + 1)) ;;
 esac
+if [ -n "${LIB_TESTS32_DIR:-}" ] && [ -d "$LIB_TESTS32_DIR" ]; then
+	library_row "$logs/console-patched.log" MM-LIBRARY32 library32
+	case "$lib_ok" in
+	1) pass=$((pass + 1)) ;;
+	*) fail=$((fail + 1)) ;;
+	esac
+fi
 stress_row "$logs/console-patched.log"
 case "$stress_ok" in
 1) pass=$((pass + 1)) ;;

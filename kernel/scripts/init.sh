@@ -29,13 +29,24 @@ for t in $(cat LIST); do
 	sed "s/^/[$t] /" /tmp/$t.log
 	echo "MM-RESULT $t $rc $(( $(date +%s) - start ))s"
 done
+# The library suite (64-bit, then i386 when packed), with a TIME line per program
+# and per case (MMR_TEST_TIMES) to see what makes a run slow.
 if [ -x /lib-tests/run.sh ]; then
-	echo "MM-START library"
 	cd /lib-tests
-	./run.sh /lib-tests/bin > /tmp/lib.log 2>&1
-	rc=$?
-	sed 's/^/[library] /' /tmp/lib.log
-	echo "MM-LIBRARY rc=$rc $(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib.log | tail -1)"
+	export MMR_TEST_TIMES=1
+	for bits in "" 32; do
+		[ -d /lib-tests/bin$bits ] || continue
+		echo "MM-START library$bits"
+		start=$(date +%s)
+		# The i386 run checks 32-bit code, not load: the quick sizes (as valgrind).
+		[ -z "$bits" ] || export MMR_TEST_QUICK=1
+		# Streamed, so that a run that hangs shows where.
+		{ ./run.sh /lib-tests/bin$bits 2>&1; echo $? > /tmp/lib$bits.rc; } |
+			tee /tmp/lib$bits.log | sed "s/^/[library$bits] /"
+		rc=$(cat /tmp/lib$bits.rc)
+		echo "MM-LIBRARY$bits rc=$rc time=$(( $(date +%s) - start ))s" \
+			"$(grep -E '[0-9]+ passed, [0-9]+ failed' /tmp/lib$bits.log | tail -1)"
+	done
 fi
 # The random stress (kernel/stress/mirror_stress.c): through a pipe, not a file in
 # /tmp, so that its own output does not move the Shmem counter it checks.

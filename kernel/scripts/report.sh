@@ -38,12 +38,12 @@ splats() { # LOG: print the splat lines (with line numbers); true if any
 }
 
 # The library row: "name - PASS|FAIL counts"; sets lib_ok=1 when it passed.
-library_row() { # LOG
-	local lib counts
+library_row() { # LOG [TAG NAME]: TAG MM-LIBRARY32, NAME library32 for the i386 suite
+	local lib counts time tag=${2:-MM-LIBRARY} name=${3:-library}
 	lib_ok=0
-	lib=$(grep '^MM-LIBRARY' "$1" || true)
+	lib=$(grep "^$tag " "$1" || true)
 	if [ -z "$lib" ]; then
-		printf '%-22s %-10s %-10s %s\n' library - - "not built (no build/tests-static or tests/run.sh)"
+		printf '%-22s %-10s %-10s %s\n' "$name" - - "not built (no build/tests-static or tests/run.sh)"
 		lib_ok=
 		return
 	fi
@@ -51,7 +51,9 @@ library_row() { # LOG
 	if echo "$lib" | grep -q 'rc=0' && [ -n "$counts" ]; then
 		lib_ok=1
 	fi
-	printf '%-22s %-10s %-10s %s\n' library - "$([ "$lib_ok" = 1 ] && echo PASS || echo FAIL)" "$counts"
+	time=$(echo "$lib" | grep -oE 'time=[0-9]+s' | cut -d= -f2 || true)
+	printf '%-22s %-10s %-10s %s\n' "$name" - "$([ "$lib_ok" = 1 ] && echo PASS || echo FAIL)" \
+		"$counts${time:+ in $time}"
 }
 
 # The stress row; sets stress_ok=1 when it passed (skip with STRESS_S=0).

@@ -24,6 +24,11 @@ if [ $full = 1 ] && [ -n "${LIB_TESTS_DIR:-}" ] && [ -d "$LIB_TESTS_DIR" ] && [ 
 	cp -r "$LIB_TESTS_DIR"/. "$root/lib-tests/bin/"
 	cp tests/run.sh "$root/lib-tests/run.sh"
 	chmod +x "$root/lib-tests/run.sh"
+	# The same suite as i386 code (kernel-check only: LIB_TESTS32_DIR).
+	if [ -n "${LIB_TESTS32_DIR:-}" ] && [ -d "$LIB_TESTS32_DIR" ]; then
+		mkdir -p "$root/lib-tests/bin32"
+		cp -r "$LIB_TESTS32_DIR"/. "$root/lib-tests/bin32/"
+	fi
 fi
 # The random stress, on the patched and debug kernels, unless STRESS_S=0. STRESS_KNOWN defaults to the
 # list in kernel/stress/known-issues (the series' open findings it works around);
