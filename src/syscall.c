@@ -404,7 +404,30 @@ int mmri_futex_wait_timeout(uint32_t *uaddr, uint32_t val, int shared,
 
 	if (err)
 		return -err;
+#if defined(SYS_futex_time64) && (!defined(SYS_futex) || SYS_futex_time64 != SYS_futex)
+	{
+		/* The time64 call takes a 64-bit timespec whatever time_t is. */
+		static atomic_int no_time64;
+		struct { int64_t tv_sec; int64_t tv_nsec; } ts64;
+
+		if (!atomic_load_explicit(&no_time64, memory_order_relaxed)) {
+			ts64.tv_sec = rel ? (int64_t)rel->tv_sec : 0;
+			ts64.tv_nsec = rel ? (int64_t)rel->tv_nsec : 0;
+			long r = syscall(SYS_futex_time64, uaddr, op, val,
+					 rel ? &ts64 : NULL, NULL, 0);
+
+			if (r >= 0 || errno != ENOSYS)
+				return ret(r);
+			atomic_store_explicit(&no_time64, 1, memory_order_relaxed);
+		}
+	}
+#endif
+#ifdef SYS_futex
 	return ret(syscall(SYS_futex, uaddr, op, val, rel, NULL, 0));
+#else
+	errno = ENOSYS;
+	return -ENOSYS;
+#endif
 }
 
 int mmri_pidfd_open(pid_t pid, unsigned int flags)
