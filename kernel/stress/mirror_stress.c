@@ -965,17 +965,17 @@ static bool op_map(struct worker *w, int oi, bool first)
 	err = p == MAP_FAILED ? errno : 0;
 	if (!err && !fixed && o->fd >= 0)
 		munmap(p + len, psz);	/* room to grow in place */
+	/*
+	 * A failed MAP_FIXED may have unmapped its destination: refill the
+	 * arena before another worker's placement can land in the hole.
+	 */
+	if (err && fixed)
+		resync_dest(w, at, len);
 	pthread_rwlock_unlock(&placement);
 
 	expect(w, err, allowed, "map");
-	if (err) {
-		if (fixed) {
-			pthread_rwlock_wrlock(&placement);
-			resync_dest(w, at, len);
-			pthread_rwlock_unlock(&placement);
-		}
+	if (err)
 		return false;
-	}
 	if (fixed)
 		views_cut(w, at, len);
 	view_add(w, &t, p, len, off);
@@ -1407,10 +1407,11 @@ static void op_grow(struct worker *w)
 	int vi = pick_view(w, v_plain), flags = 0;
 	struct view *v;
 	struct obj *o;
-	size_t nlen;
+	size_t nlen, olen;
 	char *at = NULL, *p, *old;
 	unsigned int allowed = E(0);
-	bool fixed = false, arena;
+	bool fixed = false, arena, lost = false;
+	struct view t;
 	int err, mode;
 
 	if (vi < 0 || w->nviews + 3 >= MAX_VIEWS)
@@ -1479,41 +1480,44 @@ static void op_grow(struct worker *w)
 		allowed = E(EPERM);
 
 	old = v->addr;
+	t = *v;
+	olen = v->len;
 	if (fixed || arena)
 		pthread_rwlock_wrlock(&placement);
 	else
 		pthread_rwlock_rdlock(&placement);
 	p = sys_mremap(v->addr, v->len, nlen, flags, at);
 	err = p == MAP_FAILED ? errno : 0;
+	/*
+	 * The model follows before placement is released: a hole that the
+	 * remap left in the arena (the old place of a moved view, or a
+	 * destination a failed remap unmapped) must be refilled before any
+	 * other worker's placement can land in it.  Released between the
+	 * two, another worker's mapping could take the hole, and the next
+	 * MAP_FIXED into this arena would replace it (seed 1797310556).
+	 */
+	if (err && fixed) {
+		lost = resync_dest(w, at, nlen);
+	} else if (!err && p != old) {
+		if (fixed)
+			views_cut(w, at, nlen);
+		views_cut(w, old, olen);
+		arena_refill(w, old, olen);
+	}
 	pthread_rwlock_unlock(&placement);
 
 	if (expect(w, err, allowed, "mremap grow")) {
-		if (fixed) {
-			/* finding 4: a failed FIXED remap unmapped its target */
-			pthread_rwlock_wrlock(&placement);
-			if (resync_dest(w, at, nlen) &&
-			    !known("hugetlb-failed-growth"))
-				fail(w, "failed MREMAP_FIXED growth unmapped the destination %p (finding 4)",
-				     (void *)at);
-			pthread_rwlock_unlock(&placement);
-		}
+		/* finding 4: a failed FIXED remap unmapped its target */
+		if (lost && !known("hugetlb-failed-growth"))
+			fail(w, "failed MREMAP_FIXED growth unmapped the destination %p (finding 4)",
+			     (void *)at);
 		return;
 	}
 	{
-		struct view t = *v;
-		size_t olen = v->len;
-
-		if (p != old) {
-			pthread_rwlock_wrlock(&placement);
-			if (fixed)
-				views_cut(w, at, nlen);
-			views_cut(w, old, olen);
-			arena_refill(w, old, olen);
-			pthread_rwlock_unlock(&placement);
+		if (p != old)
 			vi = view_add(w, &t, p, nlen, t.off);
-		} else {
+		else
 			v->len = nlen;
-		}
 		if (kind_huge(o->kind))
 			grown_size(w, o, &t, nlen);
 		if (t.flags & V_LOCKED)
