@@ -3,7 +3,7 @@
 # kernel-check-debug: the patched series built with kernel/config-debug on top of
 # kernel/config (DEBUG_VM, KASAN inline, PROVE_LOCKING, PAGE_TABLE_CHECK, ...) in
 # build/kernel-debug, booted under qemu: the selftests, the library suite, then
-# kernel/stress/mirror_stress for STRESS_S seconds (default 60; STRESS_SEED=N replays a
+# kernel/stress/mirror_stress for STRESS_S seconds (default 60, 30 in CI; STRESS_SEED=N replays a
 # seed). Fails on any failing test, a failing or missing stress run (model mismatch,
 # unexpected errno or fault, HugePages/Shmem counters not back to their start), a VM
 # that does not finish, and on any splat (report.sh) in the console log.
@@ -18,7 +18,7 @@ t1=$(date +%s)
 logs="$KBUILD/kernel-tests"
 logf="$logs/console-debug.log"
 # KASAN and lockdep slow the VM down several times: more time for each test.
-STRESS_S=${STRESS_S:-60} VM_APPEND="mmtimeout=900" "$(dirname "$0")/vm.sh" debug "$KOUT_DEBUG/bzImage" "$logf"
+STRESS_S=${STRESS_S:-$([ -n "${CI:-}" ] && echo 30 || echo 60)} VM_APPEND="mmtimeout=900" "$(dirname "$0")/vm.sh" debug "$KOUT_DEBUG/bzImage" "$logf"
 t2=$(date +%s)
 
 pass=0 fail=0 skip=0 failed_tests=

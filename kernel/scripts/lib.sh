@@ -12,7 +12,8 @@ KOUT_DEBUG=${KOUT_DEBUG:-$KBUILD/kernel-debug}	# O= for the patched debug kernel
 KPATCHES=${KPATCHES:-kernel/patches}
 KCONFIG_FRAG=${KCONFIG_FRAG:-kernel/config}
 KCONFIG_DEBUG=${KCONFIG_DEBUG:-kernel/config-debug}	# on top of KCONFIG_FRAG
-JOBS=${JOBS:-2}
+# -j2 on the shared development machines; CI has a machine of its own.
+JOBS=${JOBS:-$([ -n "${CI:-}" ] && nproc || echo 2)}
 # gc.auto=0: an automatic gc of the 80k-file tree after git am costs minutes.
 KGIT="git -c user.name=memmirror -c user.email=dev@memmirror.invalid -c gc.auto=0"
 

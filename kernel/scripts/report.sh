@@ -43,7 +43,8 @@ library_row() { # LOG [TAG NAME]: TAG MM-LIBRARY32, NAME library32 for the i386 
 	lib_ok=0
 	lib=$(grep "^$tag " "$1" || true)
 	if [ -z "$lib" ]; then
-		printf '%-22s %-10s %-10s %s\n' "$name" - - "not built (no build/tests-static or tests/run.sh)"
+		printf '%-22s %-10s %-10s %s
+' "$name" - - "not run (no build/tests-static or tests/run.sh; or KERNEL_DEBUG_LIB_TESTS=0)"
 		lib_ok=
 		return
 	fi
@@ -61,7 +62,7 @@ stress_row() { # LOG
 	local res sum
 	stress_ok=0
 	if [ "${STRESS_S:-}" = 0 ]; then
-		printf '%-22s %-10s %-10s %s\n' mirror_stress - SKIP "STRESS_S=0: opt-in until its model follows the fixed series (kernel/README.md)"
+		printf '%-22s %-10s %-10s %s\n' mirror_stress - SKIP "STRESS_S=0: not run"
 		stress_ok=skip
 		return
 	fi

@@ -147,6 +147,7 @@ struct stats {
 	unsigned long bad_errno;
 	unsigned long bad_signal;
 	unsigned long populate_miss;
+	unsigned long vanished;
 };
 
 /* ---- model ---- */
@@ -301,6 +302,20 @@ static void *sys_mremap(void *old, size_t old_len, size_t new_len, int flags,
 static int sys_mseal(void *addr, size_t len)
 {
 	return syscall(__NR_mseal, addr, len, 0);
+}
+
+/* The workers of this process, for views_alive()'s report */
+static struct worker *workers_here[MAX_WORKERS];
+static int nworkers_here;
+
+static void print_ring(struct worker *w)
+{
+	unsigned long first = w->opno >= RING ? w->opno - RING + 1 : 0;
+
+	fprintf(stderr, "  last operations of worker %d (seed %" PRIu64 "):\n",
+		w->id, w->seed);
+	for (unsigned long i = first; i <= w->opno; i++)
+		fprintf(stderr, "    #%lu %s\n", i, w->ring[i % RING]);
 }
 
 static void show_ring(struct worker *w)
@@ -492,16 +507,42 @@ static void model_resize(struct obj *o, size_t size)
 	o->size = size;
 }
 
-/* hugetlbfs mmap() extends i_size of a file mapped writable: follow it */
+/*
+ * hugetlbfs mmap() extends i_size of a file mapped writable: follow it.
+ * The size may pass vcap (op_map() maps one page more than it keeps):
+ * the model's bytes stop there, and so do the views.
+ */
 static void refresh_size(struct obj *o)
 {
 	struct stat st;
 
 	if (o->fd < 0 || fstat(o->fd, &st))
 		return;
-	if ((size_t)st.st_size > o->vcap)
-		st.st_size = o->vcap;
 	model_resize(o, st.st_size);
+}
+
+/*
+ * After view @v of hugetlb object @o grew to @nlen bytes: patch 7 extends
+ * i_size over a writable mapping, as hugetlbfs_file_mmap() does for a new
+ * one (not over a read-only one: its new part faults SIGBUS past EOF).
+ * Shared anonymous hugetlb has no fd to ask: the rule alone moves its size;
+ * for the others, fstat() must agree with the rule.
+ */
+static void grown_size(struct worker *w, struct obj *o, struct view *v,
+		       size_t nlen)
+{
+	size_t want = o->size, end = v->off + nlen;
+	struct stat st;
+
+	if ((v->prot & PROT_WRITE) && end > want)
+		want = end;
+	if (o->fd >= 0 && !fstat(o->fd, &st) && (size_t)st.st_size != want) {
+		fail(w, "hugetlb growth to obj offset %#zx (prot %d): i_size %#zx, expected %#zx",
+		     end, v->prot, (size_t)st.st_size, want);
+		refresh_size(o);
+		return;
+	}
+	model_resize(o, want);
 }
 
 /* Pages of a view that an mlock or populate makes present */
@@ -924,17 +965,17 @@ static bool op_map(struct worker *w, int oi, bool first)
 	err = p == MAP_FAILED ? errno : 0;
 	if (!err && !fixed && o->fd >= 0)
 		munmap(p + len, psz);	/* room to grow in place */
+	/*
+	 * A failed MAP_FIXED may have unmapped its destination: refill the
+	 * arena before another worker's placement can land in the hole.
+	 */
+	if (err && fixed)
+		resync_dest(w, at, len);
 	pthread_rwlock_unlock(&placement);
 
 	expect(w, err, allowed, "map");
-	if (err) {
-		if (fixed) {
-			pthread_rwlock_wrlock(&placement);
-			resync_dest(w, at, len);
-			pthread_rwlock_unlock(&placement);
-		}
+	if (err)
 		return false;
-	}
 	if (fixed)
 		views_cut(w, at, len);
 	view_add(w, &t, p, len, off);
@@ -1306,6 +1347,14 @@ static void op_mirror(struct worker *w, bool legacy)
 			allowed &= ~E(0);
 		allowed |= E(EINVAL) | E(EBUSY) | E(EPERM);
 	}
+	/*
+	 * Patch 6 (mremap.2): a hugetlb mirror stays within its source
+	 * mapping, for old_size == 0 too (vma_to_mirror(): EINVAL before the
+	 * seals and the destination are looked at).
+	 */
+	if (kind_huge(o->kind) && s + nlen > v->len &&
+	    !(v->flags & (V_SEALED | V_UFFD)))
+		allowed = E(EINVAL);
 
 	if (populate) {
 		before = xcalloc(1, nlen / PG);
@@ -1358,10 +1407,11 @@ static void op_grow(struct worker *w)
 	int vi = pick_view(w, v_plain), flags = 0;
 	struct view *v;
 	struct obj *o;
-	size_t nlen;
+	size_t nlen, olen;
 	char *at = NULL, *p, *old;
 	unsigned int allowed = E(0);
-	bool fixed = false, arena;
+	bool fixed = false, arena, lost = false;
+	struct view t;
 	int err, mode;
 
 	if (vi < 0 || w->nviews + 3 >= MAX_VIEWS)
@@ -1402,52 +1452,74 @@ static void op_grow(struct worker *w)
 	if (cfg.memlock_limited && (v->flags & V_LOCKED))
 		allowed |= E(EAGAIN) | E(ENOMEM);
 	if (obj_memfd(o) && write_sealed(o) && v->maywrite) {
-		/* finding 1: growth must pass the seal check, as mmap() */
+		/*
+		 * Finding 1, patch 1 (mremap.2, "Growing a mapping of a
+		 * sealed memfd"): a mapping that is writable or could be
+		 * made writable (VM_MAYWRITE) cannot grow: EPERM.
+		 */
 		allowed |= E(EPERM);
-		if (!known("seal-growth") && (v->prot & PROT_WRITE))
+		if (!known("seal-growth"))
 			allowed &= ~E(0);
+	}
+	if (kind_huge(o->kind) && v->off + nlen > o->size) {
+		/*
+		 * Patch 7 (mremap.2, "hugetlb growth"): a SysV SHM_HUGETLB
+		 * segment cannot grow past the size shmget() reserved
+		 * (EINVAL); a writable mapping of any other hugetlb object
+		 * extends i_size as hugetlbfs_file_mmap() does, unless the
+		 * memfd is sealed F_SEAL_GROW (EPERM).  Both are checked
+		 * only once the growth can proceed: in place without room,
+		 * ENOMEM comes first.
+		 */
+		if (o->kind == K_SYSV_HUGE)
+			allowed = E(EINVAL) | (allowed & ~E(0));
+		else if ((v->prot & PROT_WRITE) && (o->seals & F_SEAL_GROW))
+			allowed = E(EPERM) | (allowed & ~E(0));
 	}
 	if ((v->flags & V_SEALED) || (fixed && range_sealed(w, at, nlen)))
 		allowed = E(EPERM);
 
 	old = v->addr;
+	t = *v;
+	olen = v->len;
 	if (fixed || arena)
 		pthread_rwlock_wrlock(&placement);
 	else
 		pthread_rwlock_rdlock(&placement);
 	p = sys_mremap(v->addr, v->len, nlen, flags, at);
 	err = p == MAP_FAILED ? errno : 0;
+	/*
+	 * The model follows before placement is released: a hole that the
+	 * remap left in the arena (the old place of a moved view, or a
+	 * destination a failed remap unmapped) must be refilled before any
+	 * other worker's placement can land in it.  Released between the
+	 * two, another worker's mapping could take the hole, and the next
+	 * MAP_FIXED into this arena would replace it (seed 1797310556).
+	 */
+	if (err && fixed) {
+		lost = resync_dest(w, at, nlen);
+	} else if (!err && p != old) {
+		if (fixed)
+			views_cut(w, at, nlen);
+		views_cut(w, old, olen);
+		arena_refill(w, old, olen);
+	}
 	pthread_rwlock_unlock(&placement);
 
 	if (expect(w, err, allowed, "mremap grow")) {
-		if (fixed) {
-			/* finding 4: a failed FIXED remap unmapped its target */
-			pthread_rwlock_wrlock(&placement);
-			if (resync_dest(w, at, nlen) &&
-			    !known("hugetlb-failed-growth"))
-				fail(w, "failed MREMAP_FIXED growth unmapped the destination %p (finding 4)",
-				     (void *)at);
-			pthread_rwlock_unlock(&placement);
-		}
+		/* finding 4: a failed FIXED remap unmapped its target */
+		if (lost && !known("hugetlb-failed-growth"))
+			fail(w, "failed MREMAP_FIXED growth unmapped the destination %p (finding 4)",
+			     (void *)at);
 		return;
 	}
 	{
-		struct view t = *v;
-		size_t olen = v->len;
-
-		if (p != old) {
-			pthread_rwlock_wrlock(&placement);
-			if (fixed)
-				views_cut(w, at, nlen);
-			views_cut(w, old, olen);
-			arena_refill(w, old, olen);
-			pthread_rwlock_unlock(&placement);
+		if (p != old)
 			vi = view_add(w, &t, p, nlen, t.off);
-		} else {
+		else
 			v->len = nlen;
-		}
 		if (kind_huge(o->kind))
-			refresh_size(o);
+			grown_size(w, o, &t, nlen);
 		if (t.flags & V_LOCKED)
 			populate_view(w, &w->views[vi], olen, nlen - olen);
 	}
@@ -1998,6 +2070,7 @@ static void op_badargs(struct worker *w)
 	struct view *v;
 	size_t len, nlen;
 	char *src, *at = NULL, *p;
+	unsigned int extra = 0;
 	const char *what;
 
 	if (vi < 0 || !cfg.have_mirror)
@@ -2023,6 +2096,12 @@ static void op_badargs(struct worker *w)
 		what = "MREMAP_MIRROR|MREMAP_FIXED onto its source";
 		flags |= MREMAP_FIXED;
 		at = src;
+		/*
+		 * vma_to_mirror() refuses a userfaultfd-registered source
+		 * (EBUSY, patch 2) before it looks at the destination.
+		 */
+		if (v->flags & V_UFFD)
+			extra = E(EBUSY);
 		break;
 	case 4: {
 		/* a page of the arena's private reservation */
@@ -2050,8 +2129,8 @@ static void op_badargs(struct worker *w)
 		return;
 	}
 	/* mseal'd source: EPERM may come first */
-	expect(w, errno, E(EINVAL) | (v->flags & V_SEALED && c != 4 ? E(EPERM) : 0),
-	       what);
+	expect(w, errno, E(EINVAL) | extra |
+	       (v->flags & V_SEALED && c != 4 ? E(EPERM) : 0), what);
 }
 
 /* ---- workers ---- */
@@ -2090,6 +2169,37 @@ static void reap_objs(struct worker *w)
 			free(o->present);
 			o->used = false;
 		}
+	}
+}
+
+/*
+ * Every view of the model must still be mapped: nothing but the worker
+ * itself unmaps its views (other workers map only where the kernel finds
+ * room, or MAP_FIXED into their own arenas).  A view gone behind the
+ * model's back is reported with the recent operations of every worker
+ * of this process, since one of them did it (another worker's operation,
+ * or the kernel).  Checked every few operations: mincore() is cheap.
+ */
+static void views_alive(struct worker *w)
+{
+	unsigned char vec;
+
+	for (int i = 0; i < w->nviews; i++) {
+		struct view *v = &w->views[i];
+
+		if (!mincore(v->addr, PG, &vec) || errno != ENOMEM)
+			continue;
+		w->st.vanished++;
+		fail(w, "view %p+%#zx of %s obj%d (off %#zx) is not mapped any more",
+		     (void *)v->addr, v->len, kind_names[vobj(w, v)->kind],
+		     v->obj, v->off);
+		pthread_mutex_lock(&print_lock);
+		for (int k = 0; k < nworkers_here; k++)
+			if (workers_here[k] != w)
+				print_ring(workers_here[k]);
+		pthread_mutex_unlock(&print_lock);
+		view_del(w, i);
+		i--;
 	}
 }
 
@@ -2138,6 +2248,8 @@ static void run_op(struct worker *w, enum op op)
 	}
 	if (w->cur[0])	/* it did something */
 		w->st.ops[op]++;
+	if (w->opno % 8 == 0)
+		views_alive(w);
 	w->opno++;
 }
 
@@ -2208,6 +2320,7 @@ static void stats_add(struct stats *to, const struct stats *s)
 	to->bad_errno += s->bad_errno;
 	to->bad_signal += s->bad_signal;
 	to->populate_miss += s->populate_miss;
+	to->vanished += s->vanished;
 }
 
 /* Run @n workers in this process; sum their statistics into @st */
@@ -2221,7 +2334,7 @@ static void run_workers(int n, int first_id, bool child, struct stats *st)
 	 * too): no arena may have a hole while either is mapped.
 	 */
 	for (int i = 0; i < n; i++)
-		w[i] = worker_new(first_id + i, child);
+		w[i] = workers_here[nworkers_here++] = worker_new(first_id + i, child);
 	pthread_rwlock_wrlock(&placement);
 	for (int i = 0; i < n; i++) {
 		if (pthread_create(&t[i], NULL, worker_main, w[i])) {
@@ -2250,9 +2363,9 @@ static void print_summary(const char *who, const struct stats *st)
 		if (st->errnos[i])
 			printf(" %s=%lu", strerrorname_np(i) ? strerrorname_np(i) : "?",
 			       st->errnos[i]);
-	printf("; mismatches=%lu unexpected_errno=%lu unexpected_fault=%lu populate_miss=%lu failures=%lu\n",
+	printf("; mismatches=%lu unexpected_errno=%lu unexpected_fault=%lu populate_miss=%lu vanished=%lu failures=%lu\n",
 	       st->mismatches, st->bad_errno, st->bad_signal, st->populate_miss,
-	       st->failures);
+	       st->vanished, st->failures);
 }
 
 /* What could still hold shared memory: a mapping, a segment, an fd */
