@@ -42,6 +42,7 @@
 #include "memmirror.h"
 #include "bench.h"
 #include "ring_copy.h"
+#include "wait_sum.h"
 
 #define MAX_ROUNDS 15
 #define STREAM_CAP (256u << 10)
@@ -592,35 +593,6 @@ static uint64_t create_destroy_ns(int rounds, int iters)
 
 #define WAIT_REC 1024u
 #define WAIT_CAP (64u << 10)
-
-static uint64_t wait_now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/*
- * Every byte of a record into the running sum: four independent lanes that
- * the compiler vectorises (a serial multiply-add chain ran at ~1.3 GB/s
- * here and capped every method alike), then mixed so that order counts.
- */
-static uint64_t wait_sum(uint64_t sum, const unsigned char *p, size_t n)
-{
-	uint64_t lane[4] = { 0, 0, 0, 0 };
-
-	for (size_t i = 0; i + 32 <= n; i += 32)
-		for (int k = 0; k < 4; k++) {
-			uint64_t w;
-
-			memcpy(&w, p + i + 8 * k, 8);
-			lane[k] += w;
-		}
-	for (size_t i = n / 32 * 32; i < n; i++)
-		lane[0] += p[i];
-	return sum * 31 + (lane[0] ^ (lane[1] << 1) ^ (lane[2] << 2) ^ (lane[3] << 3));
-}
 
 /*
  * One run: a forked consumer reads @n records of WAIT_REC bytes and sends

@@ -23,30 +23,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
+#include "../wait_sum.h"
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-/* bench/ring.c's wait_sum(): four vectorisable lanes, then mixed. */
-static uint64_t wait_sum(uint64_t sum, const unsigned char *p, size_t n)
-{
-	uint64_t lane[4] = { 0, 0, 0, 0 };
-
-	for (size_t i = 0; i + 32 <= n; i += 32)
-		for (int k = 0; k < 4; k++) {
-			uint64_t w;
-
-			memcpy(&w, p + i + 8 * k, 8);
-			lane[k] += w;
-		}
-	for (size_t i = n / 32 * 32; i < n; i++)
-		lane[0] += p[i];
-	return sum * 31 + (lane[0] ^ (lane[1] << 1) ^ (lane[2] << 2) ^ (lane[3] << 3));
-}
 
 static void *open_socket(void *ctx, int type, size_t rec)
 {
@@ -108,7 +86,7 @@ static uint64_t run(size_t rec, unsigned long n)
 	if (!s || zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger)) ||
 	    zmq_connect(s, ep))
 		goto out;
-	t0 = now_ns();
+	t0 = wait_now_ns();
 	for (unsigned long i = 0; i < n; i++) {
 		buf[0] = (unsigned char)i;	/* every record differs */
 		sum = wait_sum(sum, buf, rec);
@@ -117,7 +95,7 @@ static uint64_t run(size_t rec, unsigned long n)
 	}
 	if (read(res[0], &got, sizeof(got)) != sizeof(got))
 		got = ~sum;
-	t = now_ns() - t0;
+	t = wait_now_ns() - t0;
 out:
 	if (s)
 		zmq_close(s);
