@@ -42,6 +42,7 @@
 #include "memmirror.h"
 #include "bench.h"
 #include "ring_copy.h"
+#include "parse.h"
 #include "wait_sum.h"
 
 #define MAX_ROUNDS 15
@@ -81,25 +82,6 @@ static inline void cpu_relax(void)
 }
 
 /*
- * The consumer's parsing: read every word of the record. One copy of the
- * code for every method: inlined, its loop lands at a different alignment
- * at each call site, and that alone moved one-thread results by 1.5x.
- */
-__attribute__((noinline, aligned(64))) static uint64_t parse(const unsigned char *p, size_t n)
-{
-	uint64_t x = 0, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		x ^= w;
-	}
-	for (; i < n; i++)
-		x ^= p[i];
-	return x;
-}
-
-/*
  * What the consumer reads of a record: every word (a parser, a checksum),
  * or two fields, one in its first and one in its last cache line (a
  * FlatBuffers or Cap'n Proto reader, a router looking at a header): a
@@ -108,8 +90,8 @@ __attribute__((noinline, aligned(64))) static uint64_t parse(const unsigned char
 static inline uint64_t consume_record(const struct job *j, const unsigned char *p)
 {
 	if (j->fields && j->rec >= 128)
-		return parse(p, 64) + parse(p + j->rec - 64, 64);
-	return parse(p, j->rec);
+		return bench_parse(p, 64) + bench_parse(p + j->rec - 64, 64);
+	return bench_parse(p, j->rec);
 }
 
 static void pin(int cpu)

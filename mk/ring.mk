@@ -19,7 +19,7 @@ bench-peers: $(BUILD)/bench-gnuradio $(BENCH_PEERS_C)
 bench-peers-c: $(BENCH_PEERS_C)
 
 PEER_CFLAGS = -std=c11 -D_GNU_SOURCE $(MMR_WARN) -pthread $(CPPFLAGS) $(CFLAGS)
-PEER_DEPS := bench/peers/peer_stream.h bench/wait_sum.h scripts/deps.sh
+PEER_DEPS := bench/peers/peer_stream.h bench/parse.h bench/wait_sum.h scripts/deps.sh
 
 # deps.sh is a no-op when the packages are there.
 $(BUILD)/bench-zmq: bench/peers/zmq_ipc.c $(PEER_DEPS)

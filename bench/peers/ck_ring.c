@@ -53,7 +53,7 @@ static uint64_t consume_##SZ(struct job *j, unsigned char *buf)	\
 		while (!ck_ring_dequeue_spsc_r##SZ(&j->ring, j->slots,	\
 			(struct rec##SZ *)buf))				\
 			peer_relax();					\
-		sum += peer_parse(buf, SZ);				\
+		sum += bench_parse(buf, SZ);				\
 	}								\
 	return sum;							\
 }

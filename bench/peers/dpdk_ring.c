@@ -52,7 +52,7 @@ static uint64_t consume(struct job *j)
 	for (unsigned long i = 0; i < j->n; i++) {
 		while (!rte_ring_dequeue_zc_bulk_elem_start(j->ring, j->esize, 1, &zc, NULL))
 			peer_relax();
-		sum += peer_parse(zc.ptr1, j->esize);
+		sum += bench_parse(zc.ptr1, j->esize);
 		rte_ring_dequeue_zc_elem_finish(j->ring, 1);
 	}
 	return sum;

@@ -9,6 +9,7 @@
  * {"rec": n, "gbps": g} per record size (median of ROUNDS).
  */
 #include <gnuradio/buffer.h>
+#include "../parse.h"
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
@@ -47,21 +48,6 @@ static void pin(int cpu)
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-/* Out of line and aligned, as in mmr bench ring (bench/ring.c says why). */
-__attribute__((noinline, aligned(64))) static uint64_t parse(const unsigned char *p, size_t n)
-{
-	uint64_t x = 0, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		x ^= w;
-	}
-	for (; i < n; i++)
-		x ^= p[i];
-	return x;
-}
-
 static uint64_t stream(int cap, size_t rec, unsigned long n)
 {
 	gr::buffer_sptr buf = make(cap);
@@ -87,7 +73,7 @@ static uint64_t stream(int cap, size_t rec, unsigned long n)
 	for (unsigned long i = 0; i < n; i++) {
 		while (rd->items_available() < (int)rec)
 			;
-		sum ^= parse((const unsigned char *)rd->read_pointer(), rec);
+		sum ^= bench_parse((const unsigned char *)rd->read_pointer(), rec);
 		rd->update_read_pointer((int)rec);
 	}
 	t1 = now_ns();

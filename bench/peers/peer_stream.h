@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../parse.h"
+
 static inline void peer_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -48,21 +50,6 @@ static inline void peer_pin(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-}
-
-__attribute__((noinline, aligned(64))) static uint64_t peer_parse(const unsigned char *p,
-								    size_t n)
-{
-	uint64_t x = 0, w;
-	size_t i = 0;
-
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		x ^= w;
-	}
-	for (; i < n; i++)
-		x ^= p[i];
-	return x;
 }
 
 /* One run of a peer: @n records of @rec bytes through a ring of @cap
