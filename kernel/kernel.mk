@@ -91,4 +91,4 @@ kernel-check-debug:
 endif
 
 kernel-clean:
-	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-tests build/kernel-bench
+	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-tests build/kernel-bench

@@ -1,19 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# kernel-bench: boot the patched kernel and run kernel/bench/mirror_populate on a
+# kernel-bench: boot the patched kernel, built -O2 (kernel/config-bench), and run kernel/bench/mirror_populate on a
 # resident 1 GiB memfd, a 512 MiB memfd of shmem THPs and a 512 MiB hugetlb memfd: the
 # cost of a populated mirror by MADV_POPULATE_READ, by touching, and by MREMAP_POPULATE,
 # side by side in one VM run. TCG times are emulated: read the ratios.
 # BENCH_ARGS="shmem_MiB thp_MiB hugetlb_MiB rounds".
 . "$(dirname "$0")/lib.sh"
 "$(dirname "$0")/src.sh"
-"$(dirname "$0")/build.sh" "$KSRC" "$KOUT"
+"$(dirname "$0")/build.sh" "$KSRC" "$KOUT_BENCH" "$KCONFIG_BENCH"
 need_pkgs build-essential
 
 bin="$KBUILD/kernel-bench/bin"
 rm -rf "$bin"
 mkdir -p "$bin"
-gcc -static -O2 -Wall -Wextra -Werror -isystem "$KOUT/usr/include" \
+gcc -static -O2 -Wall -Wextra -Werror -isystem "$KOUT_BENCH/usr/include" \
 	-o "$bin/mirror_populate" kernel/bench/mirror_populate.c
 read -r shmem thp huge rounds <<<"${BENCH_ARGS:-1024 512 512 5}"
 cat > "$bin/kernel-bench" <<SH
@@ -30,7 +30,7 @@ logf="$KBUILD/kernel-bench/console.log"
 # the TSC's rate (the host's, which TCG passes through) so that it keeps the TSC.
 # Only ratios are read, so an approximate rate is enough.
 tsc_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
-VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_MEM="${VM_MEM:-4096}" "$(dirname "$0")/vm.sh" bench "$KOUT/bzImage" "$logf"
+VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_MEM="${VM_MEM:-4096}" "$(dirname "$0")/vm.sh" bench "$KOUT_BENCH/bzImage" "$logf"
 sed -n 's/^\[kernel-bench\] //p' "$logf" | tee "$KBUILD/kernel-bench/result.txt"
 grep -q '^MM-RESULT kernel-bench 0 ' "$logf" || die "the benchmark failed (see $logf)"
 grep -q '^populate speedup vs MADV_POPULATE_READ: ' "$KBUILD/kernel-bench/result.txt"

@@ -9,9 +9,11 @@ KSRC_BASE=${KSRC_BASE:-$KBUILD/kernel-src-base}	# worktree of the pristine commi
 KOUT=${KOUT:-$KBUILD/kernel}			# O= for the patched kernel
 KOUT_BASE=${KOUT_BASE:-$KBUILD/kernel-base}	# O= for the unpatched kernel
 KOUT_DEBUG=${KOUT_DEBUG:-$KBUILD/kernel-debug}	# O= for the patched debug kernel
+KOUT_BENCH=${KOUT_BENCH:-$KBUILD/kernel-o2}	# O= for the patched -O2 benchmark kernel
 KPATCHES=${KPATCHES:-kernel/patches}
 KCONFIG_FRAG=${KCONFIG_FRAG:-kernel/config}
 KCONFIG_DEBUG=${KCONFIG_DEBUG:-kernel/config-debug}	# on top of KCONFIG_FRAG
+KCONFIG_BENCH=${KCONFIG_BENCH:-kernel/config-bench}	# on top of KCONFIG_FRAG
 # -j2 on the shared development machines; CI has a machine of its own.
 JOBS=${JOBS:-$([ -n "${CI:-}" ] && nproc || echo 2)}
 # gc.auto=0: an automatic gc of the 80k-file tree after git am costs minutes.
