@@ -10,7 +10,8 @@ git -C "$KSRC" rev-parse -q --verify pristine >/dev/null || die "no tree: run 'm
 mkdir -p "$KPATCHES"
 series_files | xargs -r rm -f
 # --zero-commit and no signature keep the files stable across re-applications.
-git -C "$KSRC" format-patch -q --zero-commit --no-signature -N -o "$(realpath "$KPATCHES")" pristine..HEAD
+# core.abbrev=7: the index lines stay stable as the tree gains objects.
+git -C "$KSRC" -c core.abbrev=7 format-patch -q --zero-commit --no-signature -N -o "$(realpath "$KPATCHES")" pristine..HEAD
 # Numbered patches are ~N/M; re-number with [PATCH n/m] for mailing.
 n=$(git -C "$KSRC" rev-list --count pristine..HEAD)
 i=0
