@@ -11,7 +11,9 @@
  *
  * ns per 4 KiB of mirror for each, best of N rounds, and the ratios, all in
  * one run. Meant for the test VM (kernel/kernel.mk: make kernel-bench),
- * where absolute times are emulated: only the ratios mean anything.
+ * where absolute times are emulated: only the ratios mean anything.  Each
+ * timed call follows an untimed one-page mirror (warm_up()), so that none
+ * is charged for refilling TCG's software TLB after the previous munmap().
  *
  * The THP row sets /sys/kernel/mm/transparent_hugepage/shmem_enabled to
  * "advise" (when it is "never") for its MADV_HUGEPAGE memfd, restores it
