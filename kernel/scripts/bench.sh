@@ -3,7 +3,8 @@
 # kernel-bench: boot the patched kernel, built -O2 (kernel/config-bench), and run
 # kernel/bench/mirror_populate on a resident 1 GiB memfd, a 512 MiB memfd of shmem
 # THPs and a 512 MiB hugetlb memfd: the cost of a populated mirror by
-# MADV_POPULATE_READ, by touching, and by MREMAP_POPULATE, side by side in one VM run. TCG times are emulated: read the ratios.
+# MADV_POPULATE_READ, by touching, and by MREMAP_POPULATE, side by side in one VM
+# run. TCG times are emulated: read the ratios.
 # BENCH_ARGS="shmem_MiB thp_MiB hugetlb_MiB rounds".
 . "$(dirname "$0")/lib.sh"
 "$(dirname "$0")/src.sh"
