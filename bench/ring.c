@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -864,9 +865,9 @@ static int bench_batch(int rounds, int quick, int json)
 /* ---- two processes, every byte read, against the kernel's IPC (--procs) ---- */
 
 enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_ZMQ, PM_LIMIT,
-		   PM_COUNT };
+		   PM_HANDOFF, PM_COUNT };
 static const char *const pm_name[PM_COUNT] = { "mmr", "pipe", "vmsplice", "socketpair",
-					       "cow", "zmq", "producer_alone" };
+					       "cow", "zmq", "producer_alone", "handoff" };
 /* mmr_ring's default spin (src/ring_sync.h), given to cow too. */
 #define PROC_SPIN 256
 
@@ -912,6 +913,29 @@ static int vmsplice_full(int fd, unsigned char *buf, size_t n)
 }
 
 /*
+ * The two-process handoff limit: the same copy in and checksum in place
+ * over a shared mapping, handed over a quarter of it at a time with one
+ * flag per quarter, both sides spinning: no per-record protocol, no sleep.
+ */
+#define HO_BLOCKS 4
+
+static _Atomic uint32_t *ho_flag(unsigned char *ho, size_t b)
+{
+	return (_Atomic uint32_t *)(ho + 128 * b);
+}
+
+/* Spin until the block's flag is @v; yield now and then: the two
+ * processes are not pinned and may share a CPU. */
+static void ho_wait(_Atomic uint32_t *f, uint32_t v)
+{
+	for (unsigned i = 1; atomic_load_explicit(f, memory_order_acquire) != v; i++) {
+		cpu_relax();
+		if (!(i % 4096))
+			sched_yield();
+	}
+}
+
+/*
  * A forked consumer reads @n records of @rec bytes and checksums every
  * byte (the ring's in place, the others from a read() buffer), then sends
  * the sum back; the producer checksums what it sent. Returns ns, 0 on a
@@ -929,6 +953,8 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 	struct cow_ring *cw = NULL;
 	struct mmr_ring_fast fp;
 	mmr_ring *r = NULL;
+	unsigned char *ho = NULL;	/* handoff: a page of flags, then cap bytes */
+	size_t per = cap / rec / HO_BLOCKS;	/* records per handoff block */
 	pid_t pid;
 
 	bufs = aligned_alloc(4096, (nbuf * rec + 4095) / 4096 * 4096);
@@ -941,6 +967,14 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		goto out;
 	if (m == PM_COW && !(cw = cow_ring_create(cap, NULL, NULL)))
 		goto out;
+	if (m == PM_HANDOFF) {
+		ho = mmap(NULL, cap + 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (ho == MAP_FAILED) {
+			ho = NULL;
+			goto out;
+		}
+	}
 	if ((m == PM_PIPE || m == PM_VMSPLICE) && pipe(ch))
 		goto out;
 	if (m == PM_SOCKET && socketpair(AF_UNIX, SOCK_STREAM, 0, ch))
@@ -955,7 +989,7 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 	}
 	pid = fork();
 	if (pid == 0) {
-		unsigned char *in = r ? NULL : malloc(rec);	/* cow: scratch */
+		unsigned char *in = r || ho ? NULL : malloc(rec);	/* cow: scratch */
 		mmr_ring *c = NULL;
 		uint64_t s = 0;
 
@@ -985,6 +1019,15 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 					cow_ring_wait(cw, 1, rec, PROC_SPIN);
 				s = wait_sum(s, p, rec);
 				cow_ring_consume(cw, rec);
+			} else if (ho) {
+				size_t k = i % (HO_BLOCKS * per);
+
+				if (!(k % per))
+					ho_wait(ho_flag(ho, k / per), 1);
+				s = wait_sum(s, ho + 4096 + k * rec, rec);
+				if (k % per == per - 1)
+					atomic_store_explicit(ho_flag(ho, k / per), 0,
+							      memory_order_release);
 			} else {
 				if (!in || read_full(ch[0], in, rec))
 					_exit(1);
@@ -1016,6 +1059,15 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		} else if (cw) {
 			while (cow_ring_put(cw, b, rec))
 				cow_ring_wait(cw, 0, rec, PROC_SPIN);
+		} else if (ho) {
+			size_t k = i % (HO_BLOCKS * per);
+
+			if (!(k % per))
+				ho_wait(ho_flag(ho, k / per), 0);
+			memcpy(ho + 4096 + k * rec, b, rec);
+			if (k % per == per - 1 || i == n - 1)
+				atomic_store_explicit(ho_flag(ho, k / per), 1,
+						      memory_order_release);
 		} else if (m == PM_VMSPLICE) {
 			bad = vmsplice_full(ch[1], b, rec);
 		} else {
@@ -1031,6 +1083,8 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 out:
 	mmr_ring_destroy(r);
 	cow_ring_destroy(cw);
+	if (ho)
+		munmap(ho, cap + 4096);
 	for (int i = 0; i < 2; i++) {
 		close(res[i]);
 		if (ch[i] >= 0)
@@ -1148,9 +1202,10 @@ static int bench_procs(int rounds, int quick, int json)
 		printf("Two processes, every byte checksummed by the consumer (mmr in "
 		       "place, the others from read()),\nboth sides sleeping when they "
 		       "must; GB/s, and mmr's speed over each (median of per-round "
-		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %7s %9s %9s %10s %8s %8s %8s\n",
-		       "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq", "alone",
-		       "mmr/pipe", "mmr/vmsp", "mmr/socket", "mmr/cow", "mmr/zmq", "alone/pipe");
+		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %7s %7s %9s %9s %10s %8s %8s %8s "
+		       "%9s %9s\n", "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq",
+		       "alone", "handoff", "mmr/pipe", "mmr/vmsp", "mmr/socket", "mmr/cow",
+		       "mmr/zmq", "mmr/hoff", "alone/pipe", "hoff/pipe");
 	for (int i = 0; i < NR; i++) {
 		unsigned long n = proc_records(recs[i], bytes);
 		double gbs[PM_COUNT], ratio[PM_COUNT];
@@ -1181,6 +1236,8 @@ static int bench_procs(int rounds, int quick, int json)
 			/* The most any transport could be over pipe here. */
 			json_double(&j, "producer_alone_vs_pipe",
 				    median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds), 2, 1);
+			json_double(&j, "handoff_vs_pipe",
+				    median_ratio(ns[i][PM_PIPE], ns[i][PM_HANDOFF], rounds), 2, 1);
 			json_object_end(&j);
 		} else {
 			printf("%-8zu %7.3f %7.3f %8.3f %7.3f %7.3f ", recs[i], gbs[0], gbs[1],
@@ -1189,20 +1246,25 @@ static int bench_procs(int rounds, int quick, int json)
 				printf("%7.3f", gbs[PM_ZMQ]);
 			else
 				printf("%7s", "-");
-			printf(" %7.3f %8.2fx %8.2fx %9.2fx %7.2fx ", gbs[PM_LIMIT], ratio[1],
-			       ratio[2], ratio[3], ratio[4]);
+			printf(" %7.3f %7.3f %8.2fx %8.2fx %9.2fx %7.2fx ", gbs[PM_LIMIT],
+			       gbs[PM_HANDOFF], ratio[1], ratio[2], ratio[3], ratio[4]);
 			if (gbs[PM_ZMQ] > 0)
 				printf("%7.2fx", ratio[PM_ZMQ]);
 			else
 				printf("%8s", "-");
-			printf(" %9.2fx\n", median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds));
+			printf(" %7.2fx %8.2fx %8.2fx\n", ratio[PM_HANDOFF],
+			       median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds),
+			       median_ratio(ns[i][PM_PIPE], ns[i][PM_HANDOFF], rounds));
 		}
 	}
 	if (json) {
 		json_array_end(&j);
 		json_doc_end(&j);
 	} else
-		printf("\nmedian of %d interleaved rounds; checksums verified; ring (and "
+		printf("\nalone: the producer's work (checksum, one copy) in one process, no "
+		       "consumer;\nhandoff: the same work in two processes, a quarter "
+		       "ring at a time, spinning (the two-process limit)\n"
+		       "median of %d interleaved rounds; checksums verified; ring (and "
 		       "pipe, socket buffer) of max(4 records, 256 KiB)%s\n", rounds,
 		       have_zmq ? "" : "\nzmq: skipped: bench-zmq not built, run make bench-peers");
 	return 0;
