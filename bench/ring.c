@@ -66,7 +66,6 @@ struct job {
 	size_t rec, cap;
 	unsigned long n;
 	mmr_ring *ring;
-	struct mmr_ring_fast fp, fc;	/* the ring's two ends, inline */
 	struct cow_ring *cow;
 	unsigned char *data;	/* the ring's first data copy */
 	unsigned char *src, *scratch;
@@ -74,6 +73,12 @@ struct job {
 	atomic_int go;
 	uint64_t sum;
 	unsigned long straddled;
+	/* The ring's two ends, inline, each on lines of its own: the inline
+	 * calls write .seen, and the other thread reads the fields above on
+	 * every record (as cow_ring keeps its seen_* apart). */
+	_Alignas(128) struct mmr_ring_fast fp;
+	_Alignas(128) struct mmr_ring_fast fc;
+	_Alignas(128) char end;
 };
 
 static inline void cpu_relax(void)
@@ -723,11 +728,13 @@ enum batch_way { BW_CALLS, BW_INLINE, BW_BATCH, BW_COUNT };
 
 struct batch_job {
 	mmr_ring *r;
-	struct mmr_ring_fast fp, fc;
 	size_t rec;
 	unsigned long n;
 	enum batch_way way;	/* one record per call, per inline call, batches */
 	uint64_t sum;
+	_Alignas(128) struct mmr_ring_fast fp;	/* as in struct job */
+	_Alignas(128) struct mmr_ring_fast fc;
+	_Alignas(128) char end;
 };
 
 #define BATCH_MAX 64
