@@ -539,7 +539,11 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 	row->cap = j.cap;
 	row->sums_ok = 0;
 	for (int r = 0; r < rounds; r++) {
-		for (int i = 0; i < I_COUNT; i++) {
+		/* Each round starts with another method: none is always the
+		 * first after the peers' programs ran. */
+		for (int k = 0; k < I_COUNT; k++) {
+			int i = (k + r) % I_COUNT;
+
 			j.impl = (enum impl)i;
 			ns[i][r] = run_job(&j);
 			sums[i] = j.sum;
@@ -1197,7 +1201,9 @@ static int bench_procs(int rounds, int quick, int json)
 
 	for (int k = 0; k < rounds; k++)
 		for (int i = 0; i < NR; i++)
-			for (int m = 0; m < PM_COUNT; m++) {
+			for (int q = 0; q < PM_COUNT; q++) {
+				/* Rotated: each round starts with another method. */
+				int m = (q + k) % PM_COUNT;
 				unsigned long n = proc_records(recs[i], bytes);
 
 				if (m == PM_ZMQ) {
