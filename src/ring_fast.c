@@ -18,9 +18,15 @@
 
 #include "ring_sync.h"
 
-/* The inline code reads the shared indices as plain uint64_t. */
+/*
+ * The inline code reads the shared indices as plain uint64_t with
+ * __atomic builtins: the same size, and aligned at least as a plain one
+ * must be. (On i386 a plain uint64_t needs 4 bytes and an atomic one 8;
+ * the header's indices sit on 128-byte lines, so the inline 8-byte
+ * accesses are aligned there too, and so single loads and stores.)
+ */
 _Static_assert(sizeof(_Atomic uint64_t) == sizeof(uint64_t) &&
-	       _Alignof(_Atomic uint64_t) == _Alignof(uint64_t),
+	       _Alignof(_Atomic uint64_t) % _Alignof(uint64_t) == 0,
 	       "atomic indices are laid out as plain ones");
 
 int mmr_ring_fast_setup(mmr_ring *r, unsigned role, struct mmr_ring_fast *f,
