@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * mmr bench ring: records stream from a producer to a consumer through
- *   mmr     - mmr_ring: the producer reserves each record's bytes
- *             (mmr_ring_reserve) and copies the record in place, the
- *             consumer peeks at it (mmr_ring_peek) and parses it in place;
+ *   mmr     - mmr_ring through its inline fast path (struct
+ *             mmr_ring_fast): the producer reserves each record's bytes
+ *             (mmr_ring_fast_reserve) and copies the record in place, the
+ *             consumer peeks at it (mmr_ring_fast_peek) and parses it in
+ *             place;
  *   cow     - the copy-on-wrap ring of bench/ring_copy.c, same atomics:
  *             records that straddle the end are split by the producer and
  *             copied to a scratch buffer by the consumer before parsing;
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -70,6 +73,12 @@ struct job {
 	atomic_int go;
 	uint64_t sum;
 	unsigned long straddled;
+	/* The ring's two ends, inline, each on lines of its own: the inline
+	 * calls write .seen, and the other thread reads the fields above on
+	 * every record (as cow_ring keeps its seen_* apart). */
+	_Alignas(128) struct mmr_ring_fast fp;
+	_Alignas(128) struct mmr_ring_fast fc;
+	_Alignas(128) char end;
 };
 
 static inline void cpu_relax(void)
@@ -118,23 +127,41 @@ static void unpin(void)
 
 /* ---- the two-thread methods ---- */
 
+/*
+ * Run @body with R the record size, a constant for 8 and 64 bytes: the
+ * copies of small records are then inline moves, as in ck_ring's typed
+ * ring and in a program that knows its record type. Every method's
+ * producer goes through it (cow's put is inline too).
+ */
+#define WITH_REC_SIZE(rec, body) do {					\
+	switch (rec) {							\
+	case 8: { const size_t R = 8; body; break; }			\
+	case 64: { const size_t R = 64; body; break; }			\
+	default: { const size_t R = (rec); body; break; }		\
+	}								\
+} while (0)
+
 static void produce_mmr(struct job *j)
 {
-	for (unsigned long i = 0; i < j->n; i++) {
-		void *p;
+	WITH_REC_SIZE(j->rec, {
+		for (unsigned long i = 0; i < j->n; i++) {
+			void *p;
 
-		while (!(p = mmr_ring_reserve(j->ring, j->rec)))
-			cpu_relax();
-		memcpy(p, j->src, j->rec);
-		mmr_ring_produce(j->ring, j->rec);
-	}
+			while (!(p = mmr_ring_fast_reserve(&j->fp, R)))
+				cpu_relax();
+			memcpy(p, j->src, R);
+			mmr_ring_fast_produce(&j->fp, R);
+		}
+	});
 }
 
 static void produce_cow(struct job *j)
 {
-	for (unsigned long i = 0; i < j->n; i++)
-		while (cow_ring_put(j->cow, j->src, j->rec))
-			cpu_relax();
+	WITH_REC_SIZE(j->rec, {
+		for (unsigned long i = 0; i < j->n; i++)
+			while (cow_ring_put(j->cow, j->src, R))
+				cpu_relax();
+	});
 }
 
 /* Handoff blocks: up to four, each as many whole records as fit. */
@@ -159,8 +186,10 @@ static void produce_handoff(struct job *j)
 
 		while (atomic_load_explicit(f, memory_order_acquire))
 			cpu_relax();
-		for (size_t k = 0; k < per && i < j->n; k++, i++)
-			memcpy(p + k * j->rec, j->src, j->rec);
+		WITH_REC_SIZE(j->rec, {
+			for (size_t k = 0; k < per && i < j->n; k++, i++)
+				memcpy(p + k * R, j->src, R);
+		});
 		atomic_store_explicit(f, 1, memory_order_release);
 	}
 }
@@ -188,10 +217,10 @@ static void consume_mmr(struct job *j)
 	for (unsigned long i = 0; i < j->n; i++) {
 		const unsigned char *p;
 
-		while (!(p = mmr_ring_peek(j->ring, j->rec)))
+		while (!(p = mmr_ring_fast_peek(&j->fc, j->rec)))
 			cpu_relax();
 		sum += consume_record(j, p);
-		mmr_ring_consume(j->ring, j->rec);
+		mmr_ring_fast_consume(&j->fc, j->rec);
 	}
 	j->sum = sum;
 }
@@ -244,15 +273,15 @@ static void solo_mmr(struct job *j)
 		unsigned long k = 0;
 		void *p;
 
-		for (; i + k < j->n && (p = mmr_ring_reserve(j->ring, j->rec)); k++) {
+		for (; i + k < j->n && (p = mmr_ring_fast_reserve(&j->fp, j->rec)); k++) {
 			memcpy(p, j->src, j->rec);
-			mmr_ring_produce(j->ring, j->rec);
+			mmr_ring_fast_produce(&j->fp, j->rec);
 		}
 		for (; k; k--, i++) {
-			const unsigned char *q = mmr_ring_peek(j->ring, j->rec);
+			const unsigned char *q = mmr_ring_fast_peek(&j->fc, j->rec);
 
 			sum += consume_record(j, q);
-			mmr_ring_consume(j->ring, j->rec);
+			mmr_ring_fast_consume(&j->fc, j->rec);
 		}
 	}
 	j->sum = sum;
@@ -499,13 +528,22 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 		goto out;
 	}
 	j.cap = mmr_ring_capacity(j.ring);
+	if (mmr_ring_fast_init(j.ring, MMR_RING_PRODUCER, &j.fp) ||
+	    mmr_ring_fast_init(j.ring, MMR_RING_CONSUMER, &j.fc)) {
+		fprintf(stderr, "mmr bench ring: %s\n", mmr_last_error());
+		goto out;
+	}
 	if (borrow_pages(&j))
 		goto out;
 	row->rec = rec;
 	row->cap = j.cap;
 	row->sums_ok = 0;
 	for (int r = 0; r < rounds; r++) {
-		for (int i = 0; i < I_COUNT; i++) {
+		/* Each round starts with another method: none is always the
+		 * first after the peers' programs ran. */
+		for (int k = 0; k < I_COUNT; k++) {
+			int i = (k + r) % I_COUNT;
+
 			j.impl = (enum impl)i;
 			ns[i][r] = run_job(&j);
 			sums[i] = j.sum;
@@ -709,12 +747,18 @@ static int bench_waits(int rounds, int quick, int json)
 
 /* ---- small records, one at a time or in batches (--batch) ---- */
 
+/* How the batch section moves records. */
+enum batch_way { BW_CALLS, BW_INLINE, BW_BATCH, BW_COUNT };
+
 struct batch_job {
 	mmr_ring *r;
 	size_t rec;
 	unsigned long n;
-	int batch;		/* 0: reserve/peek one record per call */
+	enum batch_way way;	/* one record per call, per inline call, batches */
 	uint64_t sum;
+	_Alignas(128) struct mmr_ring_fast fp;	/* as in struct job */
+	_Alignas(128) struct mmr_ring_fast fc;
+	_Alignas(128) char end;
 };
 
 #define BATCH_MAX 64
@@ -725,12 +769,13 @@ static void *batch_producer(void *arg)
 	unsigned char rec[64] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
 	for (unsigned long i = 0; i < j->n;) {
-		size_t k = j->batch ? BATCH_MAX : 1;
+		size_t k = j->way == BW_BATCH ? BATCH_MAX : 1;
 		unsigned char *w;
 
 		if (k > j->n - i)
 			k = j->n - i;
-		w = j->batch ? mmr_ring_reserve_records(j->r, j->rec, &k) :
+		w = j->way == BW_BATCH ? mmr_ring_reserve_records(j->r, j->rec, &k) :
+			j->way == BW_INLINE ? mmr_ring_fast_reserve(&j->fp, j->rec) :
 			mmr_ring_reserve(j->r, j->rec);
 		if (!w) {
 			cpu_relax();
@@ -740,38 +785,50 @@ static void *batch_producer(void *arg)
 			rec[0] = (unsigned char)i;
 			memcpy(w + q * j->rec, rec, j->rec);
 		}
-		mmr_ring_produce(j->r, k * j->rec);
+		if (j->way == BW_INLINE)
+			mmr_ring_fast_produce(&j->fp, j->rec);
+		else
+			mmr_ring_produce(j->r, k * j->rec);
 	}
 	return NULL;
 }
 
-static uint64_t batch_run(size_t rec, unsigned long n, int batch)
+static uint64_t batch_run(size_t rec, unsigned long n, enum batch_way way)
 {
-	struct batch_job j = { .rec = rec, .n = n, .batch = batch };
+	struct batch_job j = { .rec = rec, .n = n, .way = way };
 	uint64_t t0, sum = 0;
 	pthread_t t;
 
 	if (mmr_ring_create(&j.r, STREAM_CAP, 0))
 		return 0;
+	if (mmr_ring_fast_init(j.r, MMR_RING_PRODUCER, &j.fp) ||
+	    mmr_ring_fast_init(j.r, MMR_RING_CONSUMER, &j.fc)) {
+		mmr_ring_destroy(j.r);
+		return 0;
+	}
 	t0 = wait_now_ns();
 	if (pthread_create(&t, NULL, batch_producer, &j)) {
 		mmr_ring_destroy(j.r);
 		return 0;
 	}
 	for (unsigned long i = 0; i < n;) {
-		size_t k = batch ? BATCH_MAX : 1;
+		size_t k = way == BW_BATCH ? BATCH_MAX : 1;
 		const unsigned char *p;
 
 		if (k > n - i)
 			k = n - i;
-		p = batch ? mmr_ring_peek_records(j.r, rec, &k) : mmr_ring_peek(j.r, rec);
+		p = way == BW_BATCH ? mmr_ring_peek_records(j.r, rec, &k) :
+			way == BW_INLINE ? mmr_ring_fast_peek(&j.fc, rec) : mmr_ring_peek(j.r, rec);
 		if (!p) {
 			cpu_relax();
 			continue;
 		}
 		for (size_t q = 0; q < k; q++, i++)
 			sum = sum * 31 + p[q * rec] + p[q * rec + rec - 1];
-		mmr_ring_consume(j.r, k * rec);
+		if (way == BW_INLINE)
+			mmr_ring_fast_consume(&j.fc, rec);
+		else
+			mmr_ring_consume(j.r, k * rec);
 	}
 	pthread_join(t, NULL);
 	t0 = wait_now_ns() - t0;
@@ -783,13 +840,13 @@ static int bench_batch(int rounds, int quick, int json)
 {
 	static const size_t recs[] = { 8, 64 };
 	enum { NR = sizeof(recs) / sizeof(recs[0]) };
-	uint64_t ns[NR][2][MAX_ROUNDS];
+	uint64_t ns[NR][BW_COUNT][MAX_ROUNDS];
 	unsigned long n = quick ? 2000000 : 10000000;
 
 	for (int k = 0; k < rounds; k++)
 		for (int i = 0; i < NR; i++)
-			for (int b = 0; b < 2; b++)
-				if (!(ns[i][b][k] = batch_run(recs[i], n, b))) {
+			for (int b = 0; b < BW_COUNT; b++)
+				if (!(ns[i][b][k] = batch_run(recs[i], n, (enum batch_way)b))) {
 					fprintf(stderr, "mmr bench ring --batch: %s\n",
 						mmr_last_error());
 					return 1;
@@ -802,23 +859,30 @@ static int bench_batch(int rounds, int quick, int json)
 		json_array_begin(&j, "batch");
 	} else
 		printf("Two threads, small records (%lu per run), 256 KiB ring, spinning:\n"
-		       "one reserve/peek per record against mmr_ring_reserve_records/"
-		       "peek_records of up to %d\n\n%-8s %14s %14s %8s\n", n, BATCH_MAX,
-		       "record", "one (Mrec/s)", "batch (Mrec/s)", "ratio");
+		       "one mmr_ring_reserve/peek call per record, one inline mmr_ring_fast_"
+		       "reserve/peek per record,\nand mmr_ring_reserve_records/peek_records "
+		       "of up to %d (Mrec/s; ratios to the calls)\n\n%-8s %8s %8s %8s %9s "
+		       "%9s\n", n, BATCH_MAX, "record", "calls", "inline", "batch",
+		       "inline/c", "batch/c");
 	for (int i = 0; i < NR; i++) {
-		double one = n / ((double)median(ns[i][0], rounds) / 1e9) / 1e6;
-		double bat = n / ((double)median(ns[i][1], rounds) / 1e9) / 1e6;
-		double ratio = median_ratio(ns[i][0], ns[i][1], rounds);
+		double one = n / ((double)median(ns[i][BW_CALLS], rounds) / 1e9) / 1e6;
+		double inl = n / ((double)median(ns[i][BW_INLINE], rounds) / 1e9) / 1e6;
+		double bat = n / ((double)median(ns[i][BW_BATCH], rounds) / 1e9) / 1e6;
+		double r_inl = median_ratio(ns[i][BW_CALLS], ns[i][BW_INLINE], rounds);
+		double ratio = median_ratio(ns[i][BW_CALLS], ns[i][BW_BATCH], rounds);
 
 		if (json) {
 			json_object_begin(&j, NULL);
 			json_uint(&j, "record", recs[i]);
 			json_double(&j, "one_mrec_s", one, 1, 1);
+			json_double(&j, "inline_mrec_s", inl, 1, 1);
 			json_double(&j, "batch_mrec_s", bat, 1, 1);
+			json_double(&j, "inline_vs_one", r_inl, 2, 1);
 			json_double(&j, "batch_vs_one", ratio, 2, 1);
 			json_object_end(&j);
 		} else
-			printf("%-8zu %14.1f %14.1f %7.2fx\n", recs[i], one, bat, ratio);
+			printf("%-8zu %8.1f %8.1f %8.1f %8.2fx %8.2fx\n", recs[i], one, inl, bat,
+			       r_inl, ratio);
 	}
 	if (json) {
 		json_array_end(&j);
@@ -832,9 +896,9 @@ static int bench_batch(int rounds, int quick, int json)
 /* ---- two processes, every byte read, against the kernel's IPC (--procs) ---- */
 
 enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_ZMQ, PM_LIMIT,
-		   PM_COUNT };
+		   PM_HANDOFF, PM_COUNT };
 static const char *const pm_name[PM_COUNT] = { "mmr", "pipe", "vmsplice", "socketpair",
-					       "cow", "zmq", "producer_alone" };
+					       "cow", "zmq", "producer_alone", "handoff" };
 /* mmr_ring's default spin (src/ring_sync.h), given to cow too. */
 #define PROC_SPIN 256
 
@@ -880,6 +944,29 @@ static int vmsplice_full(int fd, unsigned char *buf, size_t n)
 }
 
 /*
+ * The two-process handoff limit: the same copy in and checksum in place
+ * over a shared mapping, handed over a quarter of it at a time with one
+ * flag per quarter, both sides spinning: no per-record protocol, no sleep.
+ */
+#define HO_BLOCKS 4
+
+static _Atomic uint32_t *ho_flag(unsigned char *ho, size_t b)
+{
+	return (_Atomic uint32_t *)(ho + 128 * b);
+}
+
+/* Spin until the block's flag is @v; yield now and then: the two
+ * processes are not pinned and may share a CPU. */
+static void ho_wait(_Atomic uint32_t *f, uint32_t v)
+{
+	for (unsigned i = 1; atomic_load_explicit(f, memory_order_acquire) != v; i++) {
+		cpu_relax();
+		if (!(i % 4096))
+			sched_yield();
+	}
+}
+
+/*
  * A forked consumer reads @n records of @rec bytes and checksums every
  * byte (the ring's in place, the others from a read() buffer), then sends
  * the sum back; the producer checksums what it sent. Returns ns, 0 on a
@@ -895,7 +982,10 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 	uint64_t sum = 0, got = 0, t0, t = 0;
 	unsigned char *bufs;
 	struct cow_ring *cw = NULL;
+	struct mmr_ring_fast fp;
 	mmr_ring *r = NULL;
+	unsigned char *ho = NULL;	/* handoff: a page of flags, then cap bytes */
+	size_t per = cap / rec / HO_BLOCKS;	/* records per handoff block */
 	pid_t pid;
 
 	bufs = aligned_alloc(4096, (nbuf * rec + 4095) / 4096 * 4096);
@@ -908,6 +998,14 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		goto out;
 	if (m == PM_COW && !(cw = cow_ring_create(cap, NULL, NULL)))
 		goto out;
+	if (m == PM_HANDOFF) {
+		ho = mmap(NULL, cap + 4096, PROT_READ | PROT_WRITE,
+			  MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		if (ho == MAP_FAILED) {
+			ho = NULL;
+			goto out;
+		}
+	}
 	if ((m == PM_PIPE || m == PM_VMSPLICE) && pipe(ch))
 		goto out;
 	if (m == PM_SOCKET && socketpair(AF_UNIX, SOCK_STREAM, 0, ch))
@@ -922,31 +1020,45 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 	}
 	pid = fork();
 	if (pid == 0) {
-		unsigned char *in = r ? NULL : malloc(rec);	/* cow: scratch */
+		unsigned char *in = r || ho ? NULL : malloc(rec);	/* cow: scratch */
 		mmr_ring *c = NULL;
 		uint64_t s = 0;
 
-		if (r && mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER | MMR_POPULATE))
+		struct mmr_ring_fast fc;
+
+		if (r && (mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER | MMR_POPULATE) ||
+			  mmr_ring_fast_init(c, MMR_RING_CONSUMER, &fc)))
 			_exit(1);
 		for (unsigned long i = 0; i < n; i++) {
+			/* Both rings: try, and sleep only when the record is
+			 * not there yet (the producer's index is read only
+			 * when the one seen last is short). */
 			if (c) {
 				const unsigned char *p;
 
-				/* peek(): the producer's index only when the one
-				 * seen last is short, as cow_ring_peek() does. */
-				if (mmr_ring_wait_readable(c, rec, -1) || !(p = mmr_ring_peek(c, rec)))
-					_exit(1);
+				while (!(p = mmr_ring_fast_peek(&fc, rec)))
+					if (mmr_ring_wait_readable(c, rec, -1))
+						_exit(1);
 				s = wait_sum(s, p, rec);
-				mmr_ring_consume(c, rec);
+				mmr_ring_fast_consume(&fc, rec);
 			} else if (cw) {
 				const unsigned char *p;
 
-				cow_ring_wait(cw, 1, rec, PROC_SPIN);
-				p = cow_ring_peek(cw, rec, in);
-				if (!p || !in)
+				if (!in)
 					_exit(1);
+				while (!(p = cow_ring_peek(cw, rec, in)))
+					cow_ring_wait(cw, 1, rec, PROC_SPIN);
 				s = wait_sum(s, p, rec);
 				cow_ring_consume(cw, rec);
+			} else if (ho) {
+				size_t k = i % (HO_BLOCKS * per);
+
+				if (!(k % per))
+					ho_wait(ho_flag(ho, k / per), 1);
+				s = wait_sum(s, ho + 4096 + k * rec, rec);
+				if (k % per == per - 1)
+					atomic_store_explicit(ho_flag(ho, k / per), 0,
+							      memory_order_release);
 			} else {
 				if (!in || read_full(ch[0], in, rec))
 					_exit(1);
@@ -955,7 +1067,7 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		}
 		_exit(write(res[1], &s, sizeof(s)) == sizeof(s) ? 0 : 1);
 	}
-	if (pid < 0)
+	if (pid < 0 || (r && mmr_ring_fast_init(r, MMR_RING_PRODUCER, &fp)))
 		goto out;
 	t0 = wait_now_ns();
 	for (unsigned long i = 0; i < n; i++) {
@@ -965,19 +1077,28 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 		b[0] = (unsigned char)i;	/* every record differs */
 		sum = wait_sum(sum, b, rec);
 		if (r) {
-			void *w = NULL;
+			void *w;
 
-			/* reserve(), not write_ptr(): the same cached look at
+			/* reserve, not write_ptr(): the same cached look at
 			 * the consumer's index as cow_ring_put(). */
-			bad = mmr_ring_wait_writable(r, rec, -1) != 0 ||
-			      !(w = mmr_ring_reserve(r, rec));
+			while (!bad && !(w = mmr_ring_fast_reserve(&fp, rec)))
+				bad = mmr_ring_wait_writable(r, rec, -1) != 0;
 			if (!bad) {
 				memcpy(w, b, rec);
-				mmr_ring_produce(r, rec);
+				mmr_ring_fast_produce(&fp, rec);
 			}
 		} else if (cw) {
-			cow_ring_wait(cw, 0, rec, PROC_SPIN);
-			bad = cow_ring_put(cw, b, rec);
+			while (cow_ring_put(cw, b, rec))
+				cow_ring_wait(cw, 0, rec, PROC_SPIN);
+		} else if (ho) {
+			size_t k = i % (HO_BLOCKS * per);
+
+			if (!(k % per))
+				ho_wait(ho_flag(ho, k / per), 0);
+			memcpy(ho + 4096 + k * rec, b, rec);
+			if (k % per == per - 1 || i == n - 1)
+				atomic_store_explicit(ho_flag(ho, k / per), 1,
+						      memory_order_release);
 		} else if (m == PM_VMSPLICE) {
 			bad = vmsplice_full(ch[1], b, rec);
 		} else {
@@ -993,6 +1114,8 @@ static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
 out:
 	mmr_ring_destroy(r);
 	cow_ring_destroy(cw);
+	if (ho)
+		munmap(ho, cap + 4096);
 	for (int i = 0; i < 2; i++) {
 		close(res[i]);
 		if (ch[i] >= 0)
@@ -1060,9 +1183,16 @@ static uint64_t proc_run_zmq(const char *prog, size_t rec, unsigned long n)
 	return gbps > 0 ? (uint64_t)((double)rec * (double)n / gbps) : 0;
 }
 
+/* Small records: fewer bytes, the per-record cost rules (a pipe moves
+ * 8 B records at some MB/s). */
+static unsigned long proc_records(size_t rec, uint64_t bytes)
+{
+	return (unsigned long)((rec < 64 ? bytes / 64 : rec < 1024 ? bytes / 8 : bytes) / rec);
+}
+
 static int bench_procs(int rounds, int quick, int json)
 {
-	static const size_t recs[] = { 64, 1024, 4096, 65536, 1u << 20 };
+	static const size_t recs[] = { 8, 64, 1024, 4096, 65536, 1u << 20 };
 	enum { NR = sizeof(recs) / sizeof(recs[0]) };
 	static uint64_t ns[NR][PM_COUNT][MAX_ROUNDS];
 	uint64_t bytes = quick ? 64ull << 20 : 256ull << 20;
@@ -1071,10 +1201,10 @@ static int bench_procs(int rounds, int quick, int json)
 
 	for (int k = 0; k < rounds; k++)
 		for (int i = 0; i < NR; i++)
-			for (int m = 0; m < PM_COUNT; m++) {
-				/* 64 B records: fewer bytes, the per-record cost rules. */
-				unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 :
-								   bytes) / recs[i]);
+			for (int q = 0; q < PM_COUNT; q++) {
+				/* Rotated: each round starts with another method. */
+				int m = (q + k) % PM_COUNT;
+				unsigned long n = proc_records(recs[i], bytes);
 
 				if (m == PM_ZMQ) {
 					if (have_zmq && !(ns[i][m][k] = proc_run_zmq(zmq, recs[i], n))) {
@@ -1105,11 +1235,12 @@ static int bench_procs(int rounds, int quick, int json)
 		printf("Two processes, every byte checksummed by the consumer (mmr in "
 		       "place, the others from read()),\nboth sides sleeping when they "
 		       "must; GB/s, and mmr's speed over each (median of per-round "
-		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %7s %9s %9s %10s %8s %8s %8s\n",
-		       "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq", "alone",
-		       "mmr/pipe", "mmr/vmsp", "mmr/socket", "mmr/cow", "mmr/zmq", "alone/pipe");
+		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %7s %7s %9s %9s %10s %8s %8s %8s "
+		       "%9s %9s\n", "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq",
+		       "alone", "handoff", "mmr/pipe", "mmr/vmsp", "mmr/socket", "mmr/cow",
+		       "mmr/zmq", "mmr/hoff", "alone/pipe", "hoff/pipe");
 	for (int i = 0; i < NR; i++) {
-		unsigned long n = (unsigned long)((recs[i] < 1024 ? bytes / 8 : bytes) / recs[i]);
+		unsigned long n = proc_records(recs[i], bytes);
 		double gbs[PM_COUNT], ratio[PM_COUNT];
 
 		for (int m = 0; m < PM_COUNT; m++) {
@@ -1138,6 +1269,8 @@ static int bench_procs(int rounds, int quick, int json)
 			/* The most any transport could be over pipe here. */
 			json_double(&j, "producer_alone_vs_pipe",
 				    median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds), 2, 1);
+			json_double(&j, "handoff_vs_pipe",
+				    median_ratio(ns[i][PM_PIPE], ns[i][PM_HANDOFF], rounds), 2, 1);
 			json_object_end(&j);
 		} else {
 			printf("%-8zu %7.3f %7.3f %8.3f %7.3f %7.3f ", recs[i], gbs[0], gbs[1],
@@ -1146,20 +1279,25 @@ static int bench_procs(int rounds, int quick, int json)
 				printf("%7.3f", gbs[PM_ZMQ]);
 			else
 				printf("%7s", "-");
-			printf(" %7.3f %8.2fx %8.2fx %9.2fx %7.2fx ", gbs[PM_LIMIT], ratio[1],
-			       ratio[2], ratio[3], ratio[4]);
+			printf(" %7.3f %7.3f %8.2fx %8.2fx %9.2fx %7.2fx ", gbs[PM_LIMIT],
+			       gbs[PM_HANDOFF], ratio[1], ratio[2], ratio[3], ratio[4]);
 			if (gbs[PM_ZMQ] > 0)
 				printf("%7.2fx", ratio[PM_ZMQ]);
 			else
 				printf("%8s", "-");
-			printf(" %9.2fx\n", median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds));
+			printf(" %7.2fx %8.2fx %8.2fx\n", ratio[PM_HANDOFF],
+			       median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds),
+			       median_ratio(ns[i][PM_PIPE], ns[i][PM_HANDOFF], rounds));
 		}
 	}
 	if (json) {
 		json_array_end(&j);
 		json_doc_end(&j);
 	} else
-		printf("\nmedian of %d interleaved rounds; checksums verified; ring (and "
+		printf("\nalone: the producer's work (checksum, one copy) in one process, no "
+		       "consumer;\nhandoff: the same work in two processes, a quarter "
+		       "ring at a time, spinning (the two-process limit)\n"
+		       "median of %d interleaved rounds; checksums verified; ring (and "
 		       "pipe, socket buffer) of max(4 records, 256 KiB)%s\n", rounds,
 		       have_zmq ? "" : "\nzmq: skipped: bench-zmq not built, run make bench-peers");
 	return 0;

@@ -20,6 +20,7 @@
 #ifndef MEMMIRROR_H
 #define MEMMIRROR_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -291,6 +292,173 @@ int mmr_ring_fd(const mmr_ring *r);
 /* How many misuses (bad produce/consume, corrupt indices) were refused,
  * counted in the shared header: sticky, seen by both processes. */
 int mmr_ring_error(const mmr_ring *r);
+
+/* ---- the ring's inline fast path: src/ring_fast.c (mmr_ring_fast_init(3)) ---- */
+
+/*
+ * One end of a ring as a program sees it when it moves records one at a
+ * time: the per-record calls below are static inline over this struct (as
+ * liburing's are over its rings), so a record costs a few instructions and
+ * no call. mmr_ring_fast_init() fills it; waits, wake-ups of a sleeping
+ * peer, liveness and misuse stay in the library.
+ *
+ * ABI: the struct's layout and the protocol the inline code follows with
+ * the shared header (free-running 64-bit indices, the peer's threshold
+ * checked after each release store, see mmr_ring_fast_init(3)) are part of
+ * SONAME 0, as numbered by MMR_RING_FAST_VERSION: a later library fills
+ * the struct for the version and size a program was built with, or refuses
+ * it with -EPROTO; it never changes what version 1 means.
+ */
+#define MMR_RING_FAST_VERSION	1u
+/* flags: publish with a release store alone (the sleeper runs membarrier). */
+#define MMR_RING_FAST_LIGHT	0x1u
+
+struct mmr_ring_fast {
+	uint32_t size;		/* bytes the library filled (sizeof, version 1) */
+	uint32_t version;	/* MMR_RING_FAST_VERSION it was filled for */
+	uint32_t role;		/* MMR_RING_PRODUCER or MMR_RING_CONSUMER; 0:
+				 * not set up (every call refuses) */
+	uint32_t flags;		/* MMR_RING_FAST_LIGHT */
+	mmr_ring *ring;		/* the handle, for the slow paths */
+	unsigned char *data;	/* first copy of the data; the second follows */
+	uint64_t cap;		/* data bytes */
+	uint64_t mask;		/* cap - 1 if cap is a power of two, else 0 */
+	uint64_t *own;		/* this end's index (head or tail), shared */
+	const uint64_t *peer;	/* the other end's index, shared */
+	uint64_t *want;		/* the other end's threshold: 0, or the index
+				 * at which it wants waking */
+	uint64_t seen;		/* the other end's index as last read */
+};
+
+/* Fill @f for the @role (MMR_RING_PRODUCER or MMR_RING_CONSUMER) end of
+ * @r, for a program built with @version and @size: call it through
+ * mmr_ring_fast_init(). 0, -EINVAL (NULL, bad role, @size too small), or
+ * -EPROTO (a version this library does not speak); on failure @f is left
+ * unusable (every call on it refuses with EINVAL). */
+int mmr_ring_fast_setup(mmr_ring *r, unsigned role, struct mmr_ring_fast *f,
+			unsigned version, size_t size);
+/* The slow halves of the inline calls: wake the sleeping peer; refuse a
+ * call on a NULL, unset or wrong-end @f (EINVAL, message), returns NULL. */
+void mmr_ring_fast_wake(const struct mmr_ring_fast *f);
+void *mmr_ring_fast_refuse(const struct mmr_ring_fast *f, const char *fn);
+
+static inline int mmr_ring_fast_init(mmr_ring *r, unsigned role,
+				     struct mmr_ring_fast *f)
+{
+	return mmr_ring_fast_setup(r, role, f, MMR_RING_FAST_VERSION, sizeof(*f));
+}
+
+static inline size_t mmr_ring_fast_off_(const struct mmr_ring_fast *f, uint64_t idx)
+{
+	return (size_t)(f->mask ? idx & f->mask : idx % f->cap);
+}
+
+/* Store this end's new index, then wake the peer if it sleeps and @idx
+ * meets its threshold (the pairing is in src/ring_sync.c). */
+static inline void mmr_ring_fast_publish_(const struct mmr_ring_fast *f, uint64_t idx)
+{
+	uint64_t w;
+
+	if (f->flags & MMR_RING_FAST_LIGHT) {
+		__atomic_store_n(f->own, idx, __ATOMIC_RELEASE);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		w = __atomic_load_n(f->want, __ATOMIC_RELAXED);
+	} else {
+		__atomic_store_n(f->own, idx, __ATOMIC_SEQ_CST);
+		w = __atomic_load_n(f->want, __ATOMIC_SEQ_CST);
+	}
+	if (__builtin_expect(w != 0, 0) && (int64_t)(idx - w) >= 0)
+		mmr_ring_fast_wake(f);
+}
+
+/* mmr_ring_reserve() inline: @n contiguous free bytes, or NULL with errno
+ * EAGAIN (fewer free) or EINVAL (misuse, corrupt indices: message). */
+static inline void *mmr_ring_fast_reserve(struct mmr_ring_fast *f, size_t n)
+{
+	uint64_t head;
+
+	if (__builtin_expect(!f || f->role != MMR_RING_PRODUCER || n > f->cap, 0))
+		return mmr_ring_fast_refuse(f, "mmr_ring_fast_reserve");
+	head = __atomic_load_n(f->own, __ATOMIC_RELAXED);
+	/* Filled by the last tail seen, as unsigned: a tail ahead of the
+	 * head (garbage) is huge, and so is refused. */
+	if (__builtin_expect(head - f->seen > f->cap - n, 0)) {
+		f->seen = __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
+		if (head - f->seen > f->cap - n) {
+			if (head - f->seen <= f->cap) {
+				errno = EAGAIN;
+				return NULL;
+			}
+			return mmr_ring_reserve(f->ring, n);	/* counts, says why */
+		}
+	}
+	mmr_barrier();
+	return f->data + mmr_ring_fast_off_(f, head);
+}
+
+/* mmr_ring_produce() inline: publish @n bytes written at the reserve. */
+static inline void mmr_ring_fast_produce(struct mmr_ring_fast *f, size_t n)
+{
+	uint64_t head;
+
+	if (__builtin_expect(!f || f->role != MMR_RING_PRODUCER, 0)) {
+		mmr_ring_fast_refuse(f, "mmr_ring_fast_produce");
+		return;
+	}
+	head = __atomic_load_n(f->own, __ATOMIC_RELAXED);
+	/* The caller's stores through the view stay before the release. */
+	mmr_barrier();
+	if (__builtin_expect(n > f->cap || head - f->seen > f->cap - n, 0)) {
+		mmr_ring_produce(f->ring, n);	/* looks again, or refuses */
+		return;
+	}
+	mmr_ring_fast_publish_(f, head + n);
+	mmr_barrier();
+}
+
+/* mmr_ring_peek() inline: the next @n filled bytes, or NULL with errno
+ * EAGAIN (fewer filled) or EINVAL. */
+static inline const void *mmr_ring_fast_peek(struct mmr_ring_fast *f, size_t n)
+{
+	uint64_t tail;
+
+	if (__builtin_expect(!f || f->role != MMR_RING_CONSUMER || n > f->cap, 0))
+		return mmr_ring_fast_refuse(f, "mmr_ring_fast_peek");
+	tail = __atomic_load_n(f->own, __ATOMIC_RELAXED);
+	/* n <= filled <= cap, as one unsigned comparison. */
+	if (__builtin_expect(f->seen - tail - n > f->cap - n, 0)) {
+		f->seen = __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
+		if (f->seen - tail - n > f->cap - n) {
+			if (f->seen - tail <= f->cap) {
+				errno = EAGAIN;
+				return NULL;
+			}
+			return mmr_ring_peek(f->ring, n);	/* counts, says why */
+		}
+	}
+	mmr_barrier();
+	return f->data + mmr_ring_fast_off_(f, tail);
+}
+
+/* mmr_ring_consume() inline: release @n bytes read at the peek. */
+static inline void mmr_ring_fast_consume(struct mmr_ring_fast *f, size_t n)
+{
+	uint64_t tail;
+
+	if (__builtin_expect(!f || f->role != MMR_RING_CONSUMER, 0)) {
+		mmr_ring_fast_refuse(f, "mmr_ring_fast_consume");
+		return;
+	}
+	tail = __atomic_load_n(f->own, __ATOMIC_RELAXED);
+	/* The caller's loads of these bytes stay before the release. */
+	mmr_barrier();
+	if (__builtin_expect(n > f->cap || f->seen - tail - n > f->cap - n, 0)) {
+		mmr_ring_consume(f->ring, n);
+		return;
+	}
+	mmr_ring_fast_publish_(f, tail + n);
+	mmr_barrier();
+}
 
 /* ---- end of ring buffer ---- */
 

@@ -205,6 +205,14 @@ static void ring_end_close(struct ring_shared *sh, enum ring_role role)
 
 enum ring_peer { PEER_NONE, PEER_ALIVE, PEER_CLOSED, PEER_DEAD };
 
+static uint64_t ring_now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
 static void ring_forget_peer(struct mmr_ring *r, enum ring_role role)
 {
 	if (r->peer_fd[role] >= 0)
@@ -213,6 +221,7 @@ static void ring_forget_peer(struct mmr_ring *r, enum ring_role role)
 	r->peer_pid[role] = 0;
 	r->peer_tid[role] = 0;
 	r->peer_start[role] = 0;
+	r->peer_seen_ns[role] = 0;
 }
 
 #ifndef PIDFD_THREAD
@@ -292,7 +301,24 @@ static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role, bo
 	    (!tid || tid == (uint32_t)mmri_gettid()))
 		return PEER_ALIVE;	/* held by this process, or this thread */
 	*watch = true;
-	return ring_peer_alive(r, role, pid, tid, start) ? PEER_ALIVE : PEER_DEAD;
+	if (!ring_peer_alive(r, role, pid, tid, start))
+		return PEER_DEAD;
+	r->peer_seen_ns[role] = ring_now_ns();
+	return PEER_ALIVE;
+}
+
+/*
+ * Whether a wait must probe its peer before it sleeps: not if a probe
+ * found it alive less than half a liveness slice ago. A wait that sleeps
+ * watches in RING_LIVENESS_MS slices anyway, so a death is still seen
+ * within 1.5 slices; small records that sleep on every few records are
+ * spared a getpid() and a poll() per sleep.
+ */
+static bool ring_probe_due(const struct mmr_ring *r, enum ring_role role)
+{
+	uint64_t seen = r->peer_seen_ns[role];
+
+	return !seen || ring_now_ns() - seen >= RING_LIVENESS_MS * 1000000ull / 2;
 }
 
 /*
@@ -476,7 +502,7 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 	const struct timespec slice = { 0, RING_SLICE_MS * 1000000L };
 	const struct timespec live = { 0, RING_LIVENESS_MS * 1000000L };
 	struct timespec end, left;
-	bool watch = false, probe = true;
+	bool watch = false, probe;
 	int ret;
 
 	if (min > r->cap)
@@ -494,6 +520,7 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		ts_add_ms(&end, timeout_ms);
 	}
+	probe = ring_probe_due(r, readable ? RING_PRODUCER : RING_CONSUMER);
 	for (;;) {
 		uint32_t s = atomic_load(seq);
 		const struct timespec *rel = NULL;

@@ -109,6 +109,7 @@ struct mmr_ring {
 	uint32_t peer_pid[2];
 	uint32_t peer_tid[2];
 	uint64_t peer_start[2];
+	uint64_t peer_seen_ns[2];	/* when a probe last found it alive */
 
 	/* The last index seen of the other side, a lower bound (indices only
 	 * grow) that spares produce() and consume() a trip to the peer's

@@ -617,9 +617,69 @@ static int claim_refusals(void)
 	return T_PASS;
 }
 
+/*
+ * A consumer that sleeps on nearly every byte (strict alternation with a
+ * producer process) probes its live peer (pidfd poll(), getpid()) about
+ * once per half liveness slice, not once per sleep: a sleep is futex
+ * calls, not five system calls.
+ */
+static int liveness_probes_sparse(void)
+{
+	int n = 3000, status;
+	uint64_t futex0, poll0, futex, polls;
+	mmr_ring *r;
+	pid_t pid;
+
+	if (t_under_valgrind())
+		SKIP("valgrind slows each sleep to where every sleep is due a probe");
+	CHECK_EQ(mmr_ring_create(&r, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(mmr_ring_set_spin(r, 0), 0);
+	pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		size_t cap = mmr_ring_capacity(r);
+		mmr_ring *p;
+
+		if (mmr_ring_open_fd(&p, mmr_ring_fd(r), MMR_RING_PRODUCER) ||
+		    mmr_ring_set_spin(p, 0))
+			_exit(1);
+		for (int i = 0; i < n; i++) {
+			unsigned char *w;
+
+			if (mmr_ring_wait_writable(p, cap, T_WAIT_MS) || !(w = mmr_ring_reserve(p, 1)))
+				_exit(2);
+			*w = (unsigned char)i;
+			mmr_ring_produce(p, 1);
+		}
+		_exit(mmr_ring_close(p) ? 3 : 0);
+	}
+	futex0 = mmri_sys_calls(MMRI_SYS_FUTEX);
+	poll0 = mmri_sys_calls(MMRI_SYS_POLL) + mmri_sys_calls(MMRI_SYS_GETPID);
+	for (int i = 0; i < n; i++) {
+		const unsigned char *q;
+
+		CHECK_EQ(mmr_ring_wait_readable(r, 1, T_WAIT_MS), 0);
+		CHECK((q = mmr_ring_peek(r, 1)));
+		CHECK_EQ(*q, (unsigned char)i);
+		mmr_ring_consume(r, 1);
+	}
+	futex = mmri_sys_calls(MMRI_SYS_FUTEX) - futex0;
+	polls = mmri_sys_calls(MMRI_SYS_POLL) + mmri_sys_calls(MMRI_SYS_GETPID) - poll0;
+	CHECK_EQ(waitpid(pid, &status, 0), pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	printf("# %d bytes in alternation: %llu futex calls, %llu poll+getpid\n", n,
+	       (unsigned long long)futex, (unsigned long long)polls);
+	if (futex < 200)
+		SKIP("the consumer slept only %llu times: nothing to count",
+		     (unsigned long long)futex / 2);
+	CHECK(polls * 8 < futex);
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
 T_MAIN(T(eof_process), T(eof_fork_copy_keeps_end), T(eof_short_tail), T(eof_threads), T(eof_consumer_gone),
        T(death_producer_killed),
        T(death_producer_killed_no_pidfd), T(death_consumer_killed), T(death_pid_reused),
        T(death_thread_returns), T(death_thread_cancelled), T(death_thread_no_pidfd),
        T(death_consumer_thread), T(eof_thread_closes_own_end), T(death_tid_reused),
-       T(claim_refusals))
+       T(claim_refusals), T(liveness_probes_sparse))
