@@ -9,7 +9,7 @@ KERNEL_LIB_TESTS ?= 1
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: kernel-lib-tests kernel-lib-tests32 kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
-	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-clean
+	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-bisect kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -45,6 +45,10 @@ kernel-bench:
 
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
+
+# Every prefix of the series builds, with no warning in the files each patch touches.
+kernel-bisect:
+	$(KERNEL_RUN) kernel/scripts/bisect.sh
 
 # Both kernels, the selftests on both, the library's tests and a short stress run
 # (STRESS_S, default 20 s) on the patched one.
@@ -91,4 +95,4 @@ kernel-check-debug:
 endif
 
 kernel-clean:
-	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-tests build/kernel-bench
+	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-bisect build/kernel-tests build/kernel-bench
