@@ -9,7 +9,7 @@ KERNEL_LIB_TESTS ?= 1
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: kernel-lib-tests kernel-lib-tests32 kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
-	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-bisect kernel-clean
+	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-bisect kernel-rebase kernel-base-status kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -45,6 +45,15 @@ kernel-bench:
 
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
+
+# Move the series to another version of Debian's kernel source (kernel/BASE):
+# make kernel-rebase TO=6.12.119-1~deb12u1; after a conflict, CONTINUE=1.
+kernel-rebase:
+	$(KERNEL_RUN) TO="$(TO)" CONTINUE="$(CONTINUE)" kernel/scripts/rebase.sh
+
+# The pinned base against the newest version Debian serves (a warning, never a failure).
+kernel-base-status:
+	@$(KERNEL_RUN) kernel/scripts/base-status.sh
 
 # Every prefix of the series builds, with no warning in the files each patch touches.
 kernel-bisect:

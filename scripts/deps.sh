@@ -14,7 +14,10 @@ what=${1:-all}
 lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 # make check-32 builds the library suite as i386 code.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && lib_pkgs="$lib_pkgs gcc-multilib"
-kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
+# The kernel series is based on one exact version of Debian's kernel source
+# (kernel/BASE): that version is installed, upgrading or downgrading.
+. "$(dirname "$0")/../kernel/BASE"
+kernel_pkgs="$KBASE_PACKAGE=$KBASE_VERSION flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
 deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest"
 bench_pkgs="libzmq3-dev libck-dev libdpdk-dev pkg-config"
 case $what in
@@ -27,7 +30,12 @@ all) pkgs="$lib_pkgs $kernel_pkgs $deb_pkgs $bench_pkgs clang" ;;
 esac
 missing=
 for p in $pkgs; do
-	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+	case $p in
+	*=*)	# name=version: installed at exactly that version?
+		v=$(dpkg-query -W -f '${Status} ${Version}' "${p%%=*}" 2>/dev/null || true)
+		[ "$v" = "install ok installed ${p#*=}" ] || missing="$missing $p" ;;
+	*)	dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p" ;;
+	esac
 done
 [ -z "$missing" ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
@@ -38,4 +46,5 @@ fi
 echo "memmirror: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends $missing
+# --allow-downgrades: a newer kernel source than kernel/BASE may be installed.
+apt-get install -y -q --no-install-recommends --allow-downgrades $missing

@@ -2,7 +2,11 @@
 # Common settings for the kernel harness scripts; sourced, run from the repo root.
 set -euo pipefail
 
-KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+# The pinned base: KBASE_PACKAGE at KBASE_VERSION (kernel/BASE).
+KBASE_FILE=${KBASE_FILE:-kernel/BASE}
+# shellcheck source=../BASE
+. "$KBASE_FILE"
+KSRC_TARBALL=${KSRC_TARBALL:-/usr/src/$KBASE_PACKAGE.tar.xz}
 KBUILD=${KBUILD:-build}
 KSRC=${KSRC:-$KBUILD/kernel-src}		# git tree: pristine commit + series
 KSRC_BASE=${KSRC_BASE:-$KBUILD/kernel-src-base}	# worktree of the pristine commit
@@ -35,11 +39,70 @@ need_pkgs() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >&2
 }
 
+# The kernel release of a Debian version: 6.12.118-1~deb12u1 -> 6.12.118.
+kbase_release() {
+	echo "${1%%-*}"
+}
+
+# VERSION.PATCHLEVEL.SUBLEVEL of the tree in a linux-source tarball, read from its
+# top-level Makefile (the first member of that name: about a second).
+tarball_release() {
+	tar -xJOf "$1" --occurrence=1 --wildcards --no-wildcards-match-slash '*/Makefile' 2>/dev/null |
+		awk '/^VERSION =/ {v=$3} /^PATCHLEVEL =/ {p=$3} /^SUBLEVEL =/ {s=$3; exit}
+		     END {if (v != "") print v "." p "." s}'
+}
+
+# The installed version of KBASE_PACKAGE, or nothing.
+installed_base_version() {
+	dpkg-query -W -f '${Status} ${Version}\n' "$KBASE_PACKAGE" 2>/dev/null |
+		awk '$3 == "installed" {print $4}'
+}
+
+# Fail unless KSRC_TARBALL is the pinned base, saying how to get it.
+check_base() {
+	local want rel got inst fix
+	want=$KBASE_VERSION
+	rel=$(kbase_release "$want")
+	fix="sh scripts/deps.sh kernel   (as root: apt-get install --allow-downgrades $KBASE_PACKAGE=$want)"
+	[ -f "$KSRC_TARBALL" ] ||
+		die "no $KSRC_TARBALL: the series needs $KBASE_PACKAGE $want; run: $fix"
+	# The default tarball belongs to the package: its Debian version must match too
+	# (two Debian revisions of one release differ in Debian's own patches).
+	if [ "$KSRC_TARBALL" = "/usr/src/$KBASE_PACKAGE.tar.xz" ]; then
+		inst=$(installed_base_version)
+		[ "$inst" = "$want" ] ||
+			die "$KBASE_PACKAGE ${inst:-(not installed)} is installed, but kernel/patches are based on $want (kernel/BASE); run: $fix -- or move the series to the installed version: make kernel-rebase TO=$inst"
+	fi
+	got=$(tarball_release "$KSRC_TARBALL")
+	[ "$got" = "$rel" ] ||
+		die "$KSRC_TARBALL is Linux ${got:-(unreadable)}, but kernel/patches are based on $rel ($KBASE_PACKAGE $want, kernel/BASE); run: $fix"
+}
+
+# Export the commits BASE..HEAD of TREE into kernel/patches as the series (the cover
+# letter, 0000-*, is kept).
+export_series() {
+	local tree=$1 base=$2 n i f
+	mkdir -p "$KPATCHES"
+	series_files | xargs -r rm -f
+	# --zero-commit and no signature keep the files stable across re-applications.
+	# core.abbrev=7: the index lines stay stable as the tree gains objects.
+	git -C "$tree" -c core.abbrev=7 format-patch -q --zero-commit --no-signature -N \
+		-o "$(realpath "$KPATCHES")" "$base..HEAD"
+	# Numbered patches are ~N/M; re-number with [PATCH n/m] for mailing.
+	n=$(git -C "$tree" rev-list --count "$base..HEAD")
+	i=0
+	for f in $(series_files); do
+		i=$((i + 1))
+		sed -i "0,/^Subject: \[PATCH\]/s//Subject: [PATCH $i\/$n]/" "$f"
+	done
+	log "exported $n patches to $KPATCHES"
+}
+
 # The series: every numbered patch but the cover letter, in order.
 series_files() {
 	ls "$KPATCHES"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-' || true
 }
 
 series_hash() {
-	{ series_files | xargs -r cat; cat "$KCONFIG_FRAG"; } | sha256sum | cut -d' ' -f1
+	{ series_files | xargs -r cat; cat "$KCONFIG_FRAG" "$KBASE_FILE"; } | sha256sum | cut -d' ' -f1
 }

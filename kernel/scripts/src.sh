@@ -5,17 +5,28 @@
 # the unpatched comparison build.
 . "$(dirname "$0")/lib.sh"
 
-need_pkgs linux-source-6.12 git
+need_pkgs git
+check_base
 
 stamp="$KSRC/.git/memmirror-series"
+based="$KSRC/.git/memmirror-base"
+# A tree extracted from another base is never reused: extract the pinned one.
+if [ -d "$KSRC/.git" ] && [ "$(cat "$based" 2>/dev/null)" != "$KBASE_VERSION" ]; then
+	[ -f "$stamp" ] && [ "$(git -C "$KSRC" rev-parse HEAD)" != "$(sed -n 2p "$stamp")" ] &&
+		die "$KSRC (base $(cat "$based" 2>/dev/null || echo unknown)) has commits that are not in $KPATCHES: run 'make kernel-export' on that base first (or rm -rf $KSRC)"
+	log "$KSRC was extracted from $KBASE_PACKAGE $(cat "$based" 2>/dev/null || echo '(unknown version)'), the series is on $KBASE_VERSION: extracting again"
+	rm -rf "$KSRC"
+fi
 if ! git -C "$KSRC" rev-parse -q --verify pristine >/dev/null 2>&1; then
-	log "extracting $KSRC_TARBALL into $KSRC"
+	log "extracting $KSRC_TARBALL ($KBASE_PACKAGE $KBASE_VERSION) into $KSRC"
 	rm -rf "$KSRC" "$KSRC_BASE"
 	mkdir -p "$KSRC"
 	tar -xJf "$KSRC_TARBALL" -C "$KSRC" --strip-components=1
 	( cd "$KSRC" && $KGIT init -q -b series && $KGIT add -Af . &&
 	  GIT_AUTHOR_DATE=2025-01-01T00:00:00Z GIT_COMMITTER_DATE=2025-01-01T00:00:00Z \
-	  $KGIT commit -q -m "linux-source-6.12 (pristine Debian source)" && $KGIT tag pristine )
+	  $KGIT commit -q -m "$KBASE_PACKAGE $KBASE_VERSION (pristine Debian source)" &&
+	  $KGIT tag pristine )
+	echo "$KBASE_VERSION" > "$based"
 fi
 
 if [ ! -d "$KSRC_BASE" ]; then
