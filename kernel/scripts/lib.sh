@@ -48,7 +48,7 @@ kbase_release() {
 # top-level Makefile (the first member of that name: about a second).
 tarball_release() {
 	tar -xJOf "$1" --occurrence=1 --wildcards --no-wildcards-match-slash '*/Makefile' 2>/dev/null |
-		awk '/^VERSION =/ {v=$3} /^PATCHLEVEL =/ {p=$3} /^SUBLEVEL =/ {s=$3; exit}
+		awk '/^VERSION =/ {v=$3} /^PATCHLEVEL =/ {p=$3} /^SUBLEVEL =/ && s == "" {s=$3}
 		     END {if (v != "") print v "." p "." s}'
 }
 
