@@ -22,10 +22,10 @@
 #endif
 /* From the memmirror kernel series (kernel/patches). */
 #ifndef MREMAP_MIRROR
-#define MREMAP_MIRROR 8
+#define MREMAP_MIRROR 32
 #endif
 #ifndef MREMAP_POPULATE
-#define MREMAP_POPULATE 16
+#define MREMAP_POPULATE 64
 #endif
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22

@@ -61,7 +61,10 @@ static bool mirror_works(int fd, size_t len, int map_flags, int mremap_flags,
 	b = mmri_mremap((void *)a, len, len, MREMAP_MIRROR | MREMAP_MAYMOVE |
 			mremap_flags, NULL);
 	if (!IS_ERR((void *)b)) {
-		ok = b != a;
+		/* A kernel that gives the flag another meaning (a move, that
+		 * leaves no source behind) must not pass for one that mirrors:
+		 * the source must still be mapped, and share its pages. */
+		ok = b != a && !mmri_madvise((void *)a, len, MADV_NORMAL);
 		if (ok && !(map_flags & MAP_NORESERVE)) {
 			a[0] = 42;
 			__asm__ __volatile__("" ::: "memory");

@@ -39,10 +39,10 @@
 #define MREMAP_MAYMOVE 1
 #endif
 #ifndef MREMAP_MIRROR
-#define MREMAP_MIRROR 8
+#define MREMAP_MIRROR 32
 #endif
 #ifndef MREMAP_POPULATE
-#define MREMAP_POPULATE 16
+#define MREMAP_POPULATE 64
 #endif
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22

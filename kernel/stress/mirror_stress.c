@@ -48,10 +48,10 @@
 
 /* From the series' include/uapi/linux/mman.h */
 #ifndef MREMAP_MIRROR
-#define MREMAP_MIRROR 8
+#define MREMAP_MIRROR 32
 #endif
 #ifndef MREMAP_POPULATE
-#define MREMAP_POPULATE 16
+#define MREMAP_POPULATE 64
 #endif
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
