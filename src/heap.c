@@ -597,6 +597,32 @@ static int commit_sys(struct mmr_heap *h, size_t off, size_t len, int mode,
 	return r->ops->commit(r, off, len);
 }
 
+/*
+ * Move view @v's [from, +len) (showing physical @poff) to @to. mremap moves
+ * the page tables, so the memory stays mapped and needs no fault at its
+ * new address; MREMAP_DONTUNMAP (5.13+ for shared mappings) keeps the old
+ * range ours until the reservation is back over it, so no other thread can
+ * take it in between. Elsewhere: a fresh map plus an unmap, as ZGC does.
+ * *@moved_in: the memory is mapped at @to (even if the unmap failed).
+ */
+static int move_sys(struct mmr_heap *h, unsigned v, size_t to, size_t from,
+		    size_t poff, size_t len, bool *moved_in)
+{
+	char *old = view_base(h, v) + from, *new = view_base(h, v) + to;
+	void *p = mmri_mremap(old, len, len, MREMAP_MAYMOVE | MREMAP_FIXED |
+			      MREMAP_DONTUNMAP, new);
+	int ret;
+
+	*moved_in = false;
+	if (IS_ERR(p)) {
+		ret = map_sys(h, v, to, poff, len);
+		if (ret)
+			return ret;
+	}
+	*moved_in = true;
+	return unmap_sys(h, v, from, len);
+}
+
 /* ZGC's way: commit what can be, halving the range on a shortage. Returns
  * the bytes committed from @off on; *@err is the first failure. */
 static size_t commit_some(struct mmr_heap *h, size_t off, size_t len, int mode,
@@ -754,17 +780,17 @@ static int move_claimed(struct mmr_heap *h, const char *fn, unsigned v, size_t t
 	int ret;
 
 	for (;;) {
-		bool mapped;
+		bool mapped, in;
 
 		pthread_mutex_lock(&h->lock);
 		mapped = mmri_vmap_next(&h->vmap[v], &a, e, &pe, &ps, true);
 		pthread_mutex_unlock(&h->lock);
 		if (!mapped)
 			return 0;
-		ret = map_sys(h, v, to + (a - from), ps, pe - a);
-		if (ret)
+		ret = move_sys(h, v, to + (a - from), a, ps, pe - a, &in);
+		if (!in)
 			return mmri_err_prefix(ret, fn);
-		ret = unmap_sys(h, v, a, pe - a);
+		/* Moved in; if the old range could not be unmapped, both show it. */
 		pthread_mutex_lock(&h->lock);
 		if (!ret)
 			mmri_vmap_remove(&h->vmap[v], a, pe);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 
 #include "helpers.h"
 #include "internal.h"	/* mmri_fault_inject() */
@@ -63,6 +64,51 @@ static long long maps_offset(const void *p)
 	if (f)
 		fclose(f);
 	return ret;
+}
+
+static int thp_setting(char *buf, size_t len)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "re");
+	int ok = f && fgets(buf, (int)len, f);
+
+	if (f)
+		fclose(f);
+	return ok ? 0 : -1;
+}
+
+static long smaps_field(const void *addr, const char *field)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	char line[512];
+	int in = 0;
+	long kb = -1;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ' ') &&
+		    line[strlen(line) - 1] == '\n' && strchr(line, '-') < strchr(line, ' ')) {
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+			continue;
+		}
+		if (in && !strncmp(line, field, strlen(field))) {
+			sscanf(line + strlen(field), ": %ld", &kb);
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
+		return 0;
+	return a > major || (a == major && b >= minor);
 }
 
 static mmr_heap *make(size_t size, size_t reserve, unsigned views, unsigned flags)
@@ -131,6 +177,10 @@ static int move_keeps_contents(void)
 	 * MiB in view 2 only. */
 	CHECK_EQ(mmr_heap_move(h, 200 * MiB, G, 2 * G, MMR_HEAP_ALL_VIEWS), 0);
 	CHECK_EQ(mmr_heap_move(h, 100 * MiB, 0, G, 1u << 2), 0);
+	/* The page tables moved with the memory (mremap, 5.13+): view 0's
+	 * new range is resident before any access. */
+	if (kernel_at_least(5, 13))
+		CHECK(smaps_field((char *)mmr_heap_base(h, 0) + 200 * MiB, "Rss") >= 4096);
 	mmr_barrier();
 	for (unsigned v = 0; v < 3; v++) {
 		volatile uint32_t *b = (uint32_t *)((char *)mmr_heap_base(h, v) + 200 * MiB);
@@ -349,41 +399,6 @@ static int partial_commit(void)
 	CHECK_EQ(faults((char *)mmr_heap_base(h, 0) + 6 * pg), 1);
 	mmr_heap_destroy(h);
 	return T_PASS;
-}
-
-static int thp_setting(char *buf, size_t len)
-{
-	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/shmem_enabled", "re");
-	int ok = f && fgets(buf, (int)len, f);
-
-	if (f)
-		fclose(f);
-	return ok ? 0 : -1;
-}
-
-static long smaps_field(const void *addr, const char *field)
-{
-	FILE *f = fopen("/proc/self/smaps", "re");
-	char line[512];
-	int in = 0;
-	long kb = -1;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long lo, hi;
-
-		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, ' ') &&
-		    line[strlen(line) - 1] == '\n' && strchr(line, '-') < strchr(line, ' ')) {
-			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
-			continue;
-		}
-		if (in && !strncmp(line, field, strlen(field))) {
-			sscanf(line + strlen(field), ": %ld", &kb);
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return kb;
 }
 
 /* MMR_THP with shmem_enabled=advise: commit allocates through a mapping
