@@ -45,7 +45,7 @@
 /* Large commits go in pieces of this size, so that a small commit of
  * another thread waits for one piece at most (fallocate holds the file's
  * lock for all of its range). */
-#define MMRI_HEAP_COMMIT_CHUNK (32UL << 20)
+#define MMRI_HEAP_COMMIT_CHUNK (4UL << 20)
 
 /* A range a call works on, claimed under the lock (see the top). */
 struct claim {
