@@ -228,7 +228,8 @@ static int zgc_create(struct zgc *z, size_t size, size_t reserve)
 	if (z->fd < 0 || ftruncate(z->fd, (off_t)size) || !z->phys)
 		return -errno;
 	for (unsigned v = 0; v < VIEWS; v++) {
-		void *want = (void *)((4UL << 40) << v);
+		void *want = sizeof(void *) >= 8 ?
+			(void *)(uintptr_t)((4ULL << 40) << v) : NULL;
 		void *p = mmap(want, reserve, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
 			       MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 

@@ -248,6 +248,9 @@ static int misuse_refused(void)
 	return T_PASS;
 }
 
+/* n TiB, as an address (only used where pointers have 64 bits). */
+#define T40(n) ((uintptr_t)((unsigned long long)(n) << 40))
+
 /* ZGC's own layout: one bit per color at 42-44, views at 4, 8 and 16 TiB,
  * each reserving 16x the memory. */
 static int zgc_layout(void)
@@ -269,20 +272,20 @@ static int zgc_layout(void)
 	if (ret == -EEXIST)
 		SKIP("4/8/16 TiB taken here: %s", mmr_last_error());
 	CHECK_EQ(ret, 0);
-	CHECK(mmr_heap_base(h, 0) == (void *)(4UL << 40));
-	CHECK(mmr_heap_base(h, 1) == (void *)(8UL << 40));
-	CHECK(mmr_heap_base(h, 2) == (void *)(16UL << 40));
-	CHECK_EQ(mmr_heap_color_mask(h), 7UL << 42);
+	CHECK(mmr_heap_base(h, 0) == (void *)T40(4));
+	CHECK(mmr_heap_base(h, 1) == (void *)T40(8));
+	CHECK(mmr_heap_base(h, 2) == (void *)T40(16));
+	CHECK_EQ(mmr_heap_color_mask(h), (uintptr_t)(7ULL << 42));
 	CHECK_EQ(mmr_heap_commit_phys(h, 0, G, 0, 0, NULL), 0);
 	CHECK_EQ(mmr_heap_map(h, 900 * MiB, 0, G, MMR_HEAP_ALL_VIEWS), 0);
 	p = (char *)mmr_heap_base(h, 1) + 900 * MiB + 8;
 	*(volatile char *)p = 5;
 	mmr_barrier();
 	CHECK_EQ(*(volatile char *)mmr_heap_color(h, p, 2), 5);
-	CHECK(mmr_heap_color(h, p, 0) == (void *)((4UL << 40) + 900 * MiB + 8));
+	CHECK(mmr_heap_color(h, p, 0) == (void *)(T40(4) + 900 * MiB + 8));
 	CHECK_EQ(mmr_heap_view_of(h, mmr_heap_color(h, p, 2)), 2);
-	CHECK_EQ(mmr_heap_view_of(h, (void *)((12UL << 40) + 8)), UINT_MAX);	/* two bits */
-	CHECK_EQ(mmr_heap_view_of(h, (void *)((4UL << 40) + 1024 * MiB)), UINT_MAX);
+	CHECK_EQ(mmr_heap_view_of(h, (void *)(T40(12) + 8)), UINT_MAX);	/* two bits */
+	CHECK_EQ(mmr_heap_view_of(h, (void *)(T40(4) + 1024 * MiB)), UINT_MAX);
 	mmr_heap_destroy(h);
 	/* The fixed base again: nothing left behind. */
 	CHECK_EQ(mmr_heap_create_layout(&h, &l), 0);
@@ -450,7 +453,7 @@ static int thp_advise(void)
 static int numa_policy(void)
 {
 	mmr_heap *h = make(8 * MiB, 0, 2, MMR_BACKEND_MEMFD);
-	unsigned long mask = 0;
+	unsigned long mask[2] = { 0, 0 };
 	int mode = -1;
 	long r;
 
@@ -462,19 +465,20 @@ static int numa_policy(void)
 	CHECK_EQ(mmr_heap_commit_phys(h, G, G, MMR_NUMA_PREFERRED, 1, NULL), 0);
 	CHECK_EQ(mmr_heap_commit_phys(h, 2 * G, G, MMR_NUMA_DEFAULT, 0, NULL), 0);
 	CHECK_EQ(mmr_heap_map(h, 0, 0, 3 * G, MMR_HEAP_ALL_VIEWS), 0);
-	r = syscall(SYS_get_mempolicy, &mode, &mask, 64, mmr_heap_base(h, 1), MPOL_F_ADDR);
+	r = syscall(SYS_get_mempolicy, &mode, mask, sizeof(mask) * 8, mmr_heap_base(h, 1), MPOL_F_ADDR);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(mode, MMR_NUMA_INTERLEAVE);
-	CHECK_EQ(mask, 1);
-	r = syscall(SYS_get_mempolicy, &mode, &mask, 64,
+	CHECK_EQ(mask[0], 1);
+	r = syscall(SYS_get_mempolicy, &mode, mask, sizeof(mask) * 8,
 		    (char *)mmr_heap_base(h, 0) + G + 4096, MPOL_F_ADDR);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(mode, MMR_NUMA_PREFERRED);
-	r = syscall(SYS_get_mempolicy, &mode, &mask, 64,
+	r = syscall(SYS_get_mempolicy, &mode, mask, sizeof(mask) * 8,
 		    (char *)mmr_heap_base(h, 0) + 2 * G, MPOL_F_ADDR);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(mode, MMR_NUMA_DEFAULT);
-	CHECK_EQ(mmr_heap_commit_phys(h, 3 * G, G, MMR_NUMA_INTERLEAVE, 1UL << 60, NULL), -EINVAL);
+	CHECK_EQ(mmr_heap_commit_phys(h, 3 * G, G, MMR_NUMA_INTERLEAVE,
+				      1UL << (sizeof(long) * 8 - 4), NULL), -EINVAL);
 	CHECK(strstr(mmr_last_error(), "mbind"));
 	CHECK_EQ(mmr_heap_commit_phys(h, 3 * G, G, MMR_NUMA_PREFERRED, 3, NULL), -EINVAL);
 	CHECK_EQ(mmr_heap_commit_phys(h, 3 * G, G, 7, 1, NULL), -EINVAL);
