@@ -354,6 +354,11 @@ int mmr_heap_create_layout(mmr_heap **out, const struct mmr_heap_layout *l)
 	ret = plan_layout(h, l->color_shift);
 	if (!ret)
 		ret = check_map_count(h, l->granule);
+	if (!ret && (l->flags & MMR_HUGE) && !h->region->hugetlb && !h->warning[0])
+		snprintf(h->warning, sizeof(h->warning), "MMR_HUGE: no hugetlb pages of "
+			 "a size this heap can use are free (see /sys/kernel/mm/hugepages):"
+			 " it has %zu-byte pages, with THP where shmem_enabled allows it",
+			 h->page);
 	if (ret)
 		goto fail;
 	h->base = l->base;
@@ -880,6 +885,8 @@ int mmr_heap_commit(mmr_heap *h, size_t off, size_t len)
 	pthread_mutex_lock(&h->lock);
 	claim_all(h, c, 2);
 	ret = check_identity(h, fn, off, off + len);
+	if (!ret)
+		ret = check_unshown(h, fn, off, off + len, true);
 	if (!ret)
 		ret = make_room(h, fn);
 	pthread_mutex_unlock(&h->lock);

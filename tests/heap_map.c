@@ -233,6 +233,9 @@ static int misuse_refused(void)
 	/* The old API's identity view of [10 MiB, +G) would show other data. */
 	CHECK_EQ(mmr_heap_commit(h, 6 * MiB, G), -EBUSY);
 	CHECK(strstr(mmr_last_error(), "maps virtual"));
+	/* ... and physical [0, G) would show at two places. */
+	CHECK_EQ(mmr_heap_commit(h, 0, G), -EBUSY);
+	CHECK(strstr(mmr_last_error(), "still maps"));
 	CHECK_EQ(mmr_heap_uncommit(h, 6 * MiB, G), -EBUSY);
 	/* Mapping by hand behind the heap's back is refused too. */
 	CHECK(!mmr_view(mmr_heap_region(h), 0, G, mmr_heap_base(h, 0), PROT_READ, MMR_FIXED));
@@ -268,6 +271,8 @@ static int zgc_layout(void)
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 	SKIP("the sanitizer's shadow memory lives at ZGC's addresses");
 #endif
+	if (t_under_valgrind())
+		SKIP("valgrind manages the address space itself");
 	ret = mmr_heap_create_layout(&h, &l);
 	if (ret == -EEXIST)
 		SKIP("4/8/16 TiB taken here: %s", mmr_last_error());
@@ -513,6 +518,13 @@ static int max_map_count(void)
 	mmr_heap_destroy(h);
 	CHECK_EQ(mmr_heap_create(&h, 64 * MiB, 3, 0), 0);
 	CHECK(!mmr_heap_warning(h));
+	mmr_heap_destroy(h);
+	/* MMR_HUGE falling back to base pages says so. */
+	CHECK_EQ(mmr_heap_create(&h, 64 * MiB, 3, MMR_HUGE), 0);
+	if (mmr_heap_page_size(h) == t_page())
+		CHECK(mmr_heap_warning(h) && strstr(mmr_heap_warning(h), "MMR_HUGE"));
+	else
+		CHECK(!mmr_heap_warning(h));
 	mmr_heap_destroy(h);
 	return T_PASS;
 }
