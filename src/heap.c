@@ -984,6 +984,8 @@ int mmr_heap_uncommit_phys(mmr_heap *h, size_t off, size_t len)
 	pthread_mutex_lock(&h->lock);
 	claim_all(h, &c, 1);
 	ret = check_unshown(h, fn, off, off + len, false);
+	if (!ret)
+		ret = make_room(h, fn);	/* a split of a run */
 	pthread_mutex_unlock(&h->lock);
 	if (!ret)
 		ret = uncommit_claimed(h, fn, off, off + len);

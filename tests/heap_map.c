@@ -629,6 +629,34 @@ static int threads_race(void)
 	return T_PASS;
 }
 
+/* The books grow as ranges split: every other page given back, then
+ * every remaining page mapped on its own (ASan checks the arrays). */
+static int books_grow(void)
+{
+	mmr_heap *h = make(64 * MiB, 256 * MiB, 2, 0);
+	size_t pg, p;
+
+	CHECK(h);
+	pg = mmr_heap_page_size(h);
+	CHECK_EQ(mmr_heap_commit_phys(h, 0, 200 * pg, 0, 0, NULL), 0);
+	for (size_t i = 1; i < 200; i += 2)
+		CHECK_EQ(mmr_heap_uncommit_phys(h, i * pg, pg), 0);
+	CHECK_EQ(mmr_heap_committed(h), 100 * pg);
+	for (size_t i = 0; i < 200; i += 2)
+		CHECK_EQ(mmr_heap_map(h, (1000 + 3 * i) * pg, i * pg, pg, 1u << (i / 2 % 2)), 0);
+	for (size_t i = 0; i < 200; i += 2) {
+		CHECK_EQ(mmr_heap_phys_of(h, i / 2 % 2, (1000 + 3 * i) * pg, &p), 0);
+		CHECK_EQ(p, i * pg);
+		CHECK_EQ(mmr_heap_uncommit_phys(h, i * pg, pg), -EBUSY);
+	}
+	for (size_t i = 0; i < 200; i += 2)
+		CHECK_EQ(mmr_heap_unmap(h, (1000 + 3 * i) * pg, pg, 1u << (i / 2 % 2)), 0);
+	CHECK_EQ(mmr_heap_uncommit_phys(h, 0, 200 * pg), 0);
+	CHECK_EQ(mmr_heap_committed(h), 0);
+	mmr_heap_destroy(h);
+	return T_PASS;
+}
+
 /* Many maps and unmaps leave no mapping or fd behind. */
 static int no_leaks(void)
 {
@@ -651,4 +679,4 @@ static int no_leaks(void)
 
 T_MAIN(T(map_anywhere), T(move_keeps_contents), T(misuse_refused), T(zgc_layout),
        T(one_bit_chosen), T(layout_refused), T(partial_commit), T(thp_advise),
-       T(numa_policy), T(max_map_count), T(hugetlb_lazy), T(threads_race), T(no_leaks))
+       T(numa_policy), T(max_map_count), T(hugetlb_lazy), T(threads_race), T(books_grow), T(no_leaks))
