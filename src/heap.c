@@ -65,6 +65,7 @@ struct mmr_heap {
 	unsigned nviews;
 	unsigned flags;
 	bool one_bit;
+	bool discontiguous;	/* views reserved one by one (no aligned block) */
 	pthread_mutex_t lock;	/* protects runs, vmap, claims, active */
 	pthread_cond_t idle;	/* a claim was released */
 	struct mmri_runs runs;	/* committed physical ranges */
@@ -100,7 +101,8 @@ static char *view_base(const struct mmr_heap *h, unsigned v)
  * at a caller's base. */
 static size_t view_span(const struct mmr_heap *h)
 {
-	return h->flags & MMR_HEAP_FIXED_BASE ? h->reserve : (size_t)1 << h->shift;
+	return h->flags & MMR_HEAP_FIXED_BASE || h->discontiguous ? h->reserve :
+		(size_t)1 << h->shift;
 }
 
 static unsigned color_bits(const struct mmr_heap *h)
@@ -206,6 +208,34 @@ static int reserve_fixed(struct mmr_heap *h)
 	return 0;
 }
 
+/*
+ * ZGC's discontiguous fallback: no aligned block is free (the address space
+ * is fragmented), so reserve just each view's range at the first aligned
+ * base, from high to low, where all of them are free.
+ */
+static int reserve_discontiguous(struct mmr_heap *h, unsigned cbits)
+{
+	uintptr_t align = (uintptr_t)1 << (h->shift + cbits);
+	uintptr_t top = (uintptr_t)1 << (va_bits() - 1);
+
+	h->discontiguous = true;
+	for (uintptr_t a = (top - align) & ~(align - 1); ; a -= align) {
+		unsigned v;
+
+		h->base = a;
+		for (v = 0; v < h->nviews; v++)
+			if (mmri_reserve_noreplace(view_base(h, v), h->reserve))
+				break;
+		if (v == h->nviews)
+			return 0;
+		unreserve_views(h, v);
+		if (a < align)
+			break;
+	}
+	h->discontiguous = false;
+	return -ENOMEM;
+}
+
 /* The library's base (or the caller's hint): one aligned block, of which
  * only the views' slots are kept (with one-bit colors the block also
  * holds addresses with no color or two colors, which are not views). */
@@ -222,11 +252,13 @@ static int reserve_chosen(struct mmr_heap *h, uintptr_t hint)
 		p = (char *)hint;
 	if (IS_ERR(p))
 		p = reserve_span(len, h->shift + cbits);
+	if (IS_ERR(p) && !reserve_discontiguous(h, cbits))
+		return 0;
 	if (IS_ERR(p))
 		return mmri_err((int)PTR_ERR(p), "mmr_heap_create: no free range of %zu "
-				"bytes aligned to 2^%u for %u views of %zu bytes: try "
-				"fewer views or a smaller reservation", len,
-				h->shift + cbits, h->nviews, h->reserve);
+				"bytes aligned to 2^%u for %u views of %zu bytes, nor room "
+				"for each view on its own: try fewer views or a smaller "
+				"reservation", len, h->shift + cbits, h->nviews, h->reserve);
 	h->base = (uintptr_t)p;
 	cur = h->base;
 	for (unsigned v = 0; v < h->nviews; v++) {

@@ -18,6 +18,8 @@
 
 #define MiB (1UL << 20)
 #define G (2 * MiB)	/* the granule these tests map in */
+/* n TiB, as an address (only used where pointers have 64 bits). */
+#define T40(n) ((uintptr_t)((unsigned long long)(n) << 40))
 
 static void segv_exit(int sig)
 {
@@ -251,9 +253,6 @@ static int misuse_refused(void)
 	return T_PASS;
 }
 
-/* n TiB, as an address (only used where pointers have 64 bits). */
-#define T40(n) ((uintptr_t)((unsigned long long)(n) << 40))
-
 /* ZGC's own layout: one bit per color at 42-44, views at 4, 8 and 16 TiB,
  * each reserving 16x the memory. */
 static int zgc_layout(void)
@@ -321,6 +320,52 @@ static int one_bit_chosen(void)
 	CHECK_EQ(t_count_shared_maps(), maps + 3);
 	mmr_heap_destroy(h);
 	CHECK_EQ(t_count_shared_maps(), maps);
+	return T_PASS;
+}
+
+/* No aligned block anywhere (a blocker every 2 TiB): ZGC's discontiguous
+ * fallback reserves each view on its own. */
+static int discontiguous_fallback(void)
+{
+	struct mmr_heap_layout l = {
+		.size = 4 * MiB, .reserve = 64 * MiB, .views = 2, .color_shift = 40,
+		.flags = MMR_HEAP_ONE_BIT,
+	};
+	void *blk[64];
+	mmr_heap *h;
+	char *b0;
+	int ret;
+
+	if (sizeof(void *) < 8)
+		SKIP("a 32-bit address space has no TiB");
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+	SKIP("the sanitizer's shadow memory takes the address space");
+#endif
+	if (t_under_valgrind())
+		SKIP("valgrind manages the address space itself");
+	for (unsigned k = 0; k < 64; k++) {
+		void *want = (void *)(T40(3) / 2 + (uintptr_t)k * T40(2));
+
+		blk[k] = mmap(want, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+			      MAP_FIXED_NOREPLACE, -1, 0);
+	}
+	ret = mmr_heap_create_layout(&h, &l);
+	for (unsigned k = 0; k < 64; k++)
+		if (blk[k] != MAP_FAILED)
+			munmap(blk[k], 4096);
+	CHECK_EQ(ret, 0);
+	b0 = mmr_heap_base(h, 0);
+	CHECK_EQ(((uintptr_t)b0 - T40(1)) % T40(4), 0);
+	CHECK_EQ((uintptr_t)mmr_heap_base(h, 1) - (uintptr_t)b0, T40(1));
+	CHECK(t_is_mapped(b0, 64 * MiB));
+	CHECK(!t_is_mapped(b0 + 64 * MiB, 4096));	/* the view only, not the slot */
+	CHECK_EQ(mmr_heap_commit(h, 0, 4 * MiB), 0);
+	b0[5] = 6;
+	mmr_barrier();
+	CHECK_EQ(((volatile char *)mmr_heap_base(h, 1))[5], 6);
+	CHECK_EQ(mmr_heap_view_of(h, b0 + 64 * MiB - 1), 0);
+	CHECK_EQ(mmr_heap_view_of(h, b0 + 64 * MiB), UINT_MAX);
+	mmr_heap_destroy(h);
 	return T_PASS;
 }
 
@@ -678,5 +723,5 @@ static int no_leaks(void)
 }
 
 T_MAIN(T(map_anywhere), T(move_keeps_contents), T(misuse_refused), T(zgc_layout),
-       T(one_bit_chosen), T(layout_refused), T(partial_commit), T(thp_advise),
+       T(one_bit_chosen), T(discontiguous_fallback), T(layout_refused), T(partial_commit), T(thp_advise),
        T(numa_policy), T(max_map_count), T(hugetlb_lazy), T(threads_race), T(books_grow), T(no_leaks))
