@@ -104,7 +104,7 @@ int mmri_fd_commit_mapped(struct mmr_region *r, size_t off, size_t len, int mode
 			  unsigned long nodes, bool thp);
 void mmri_fd_destroy(struct mmr_region *r);
 /* ftruncate with RLIMIT_FSIZE checked first (no SIGXFSZ), and for hugetlb
- * an fallocate that reserves the pages now. */
+ * an fallocate that reserves the pages now (not for a lazy region). */
 int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size);
 unsigned mmri_hugetlb_flag_bits(size_t page_size);	/* log2 << 26 */
 /* Re-read RLIMIT_FSIZE before the next resize (probe and reset call it). */
