@@ -521,6 +521,84 @@ size_t mmr_heap_committed(const mmr_heap *h);
 /* The backing region (for mmr_region_fd() and friends); owned by @h. */
 mmr_region *mmr_heap_region(const mmr_heap *h);
 
+/*
+ * Physical and virtual apart (as ZGC's page cache needs). The heap's
+ * memory ("physical": byte offsets 0 .. mmr_heap_size() of its object) and
+ * its address space ("virtual": offsets 0 .. mmr_heap_reserved() of every
+ * view) are kept apart: any committed granule can be mapped at any free
+ * virtual offset of all views or of chosen ones, unmapped (the address
+ * space stays reserved and faults), and moved to another virtual offset
+ * with its contents. The library keeps both books and refuses a misuse
+ * (mapping memory that is not committed, mapping over a mapped range,
+ * unmapping what is not mapped, uncommitting memory still mapped) with an
+ * errno and a message, never leaving a view that shows other data.
+ *
+ * mmr_heap_commit(h, off, len) is physical commit plus a map at virtual
+ * offset off in every view (file offset X at view offset X); it refuses
+ * (EBUSY) a range mapped elsewhere with mmr_heap_map().
+ */
+
+/* mmr_heap_layout.flags, with the create flags (a backend, MMR_HUGE*,
+ * MMR_THP, MMR_POPULATE). */
+#define MMR_HEAP_ONE_BIT	0x01000000u /* view v's color is bit shift+v (ZGC's
+					     * Marked0/Marked1/Remapped), not the
+					     * number v at shift */
+#define MMR_HEAP_FIXED_BASE	0x02000000u /* base exactly, EEXIST if taken */
+#define MMR_HEAP_STRICT_MAPS	0x04000000u /* fail (ENOMEM) instead of warning when
+					     * vm.max_map_count is too low */
+#define MMR_HEAP_ALL_VIEWS	(~0u)	    /* a views mask naming every view */
+
+struct mmr_heap_layout {
+	size_t size;		/* physical: bytes of memory the heap may hold */
+	size_t reserve;		/* virtual: bytes of address space per view, at
+				 * least size (0: size); ZGC reserves 16x */
+	unsigned views;		/* 2 to 16 */
+	unsigned flags;		/* create flags | MMR_HEAP_* */
+	unsigned color_shift;	/* lowest color bit (0: the library's choice) */
+	uintptr_t base;		/* the address with no color bits set that view
+				 * addresses are built on: with MMR_HEAP_FIXED_BASE
+				 * exactly (0 is fine with MMR_HEAP_ONE_BIT: ZGC's
+				 * views at 4/8/16 TiB), else a hint */
+	size_t granule;		/* the unit the caller maps in, for the
+				 * vm.max_map_count check (0: 2 MiB) */
+};
+
+/* Create a heap with the caller's layout. EINVAL with the numbers when the
+ * address space cannot hold it, EEXIST when a fixed base is taken. */
+int mmr_heap_create_layout(mmr_heap **out, const struct mmr_heap_layout *layout);
+/* Bytes of address space per view (the virtual offsets' limit). */
+size_t mmr_heap_reserved(const mmr_heap *h);
+/* NULL, or why this heap may run out of mappings (vm.max_map_count). */
+const char *mmr_heap_warning(const mmr_heap *h);
+
+/* mmr_heap_commit_phys() NUMA policies (Linux MPOL_* values). */
+#define MMR_NUMA_DEFAULT	0
+#define MMR_NUMA_PREFERRED	1
+#define MMR_NUMA_INTERLEAVE	3
+
+/* Allocate the memory of physical [off, off+len) without mapping it. What
+ * can be committed is: *@done (may be NULL) is the length of the prefix of
+ * the range committed on return; a shortage returns -ENOMEM/-ENOSPC with
+ * *@done < @len. @numa_mode != MMR_NUMA_DEFAULT places the range's pages on
+ * the nodes of bit mask @nodes (fd backends, base pages). */
+int mmr_heap_commit_phys(mmr_heap *h, size_t off, size_t len, int numa_mode,
+			 unsigned long nodes, size_t *done);
+/* Give physical [off, off+len) back; EBUSY if any of it is still mapped. */
+int mmr_heap_uncommit_phys(mmr_heap *h, size_t off, size_t len);
+/* Map committed physical [poff, poff+len) at virtual @voff of the views in
+ * bit mask @views (MMR_HEAP_ALL_VIEWS: all). EINVAL if not committed,
+ * EEXIST if any of the virtual range is mapped in one of those views. */
+int mmr_heap_map(mmr_heap *h, size_t voff, size_t poff, size_t len, unsigned views);
+/* Unmap virtual [voff, voff+len) of @views, keeping it reserved (it
+ * faults); EINVAL if any of it is not mapped. */
+int mmr_heap_unmap(mmr_heap *h, size_t voff, size_t len, unsigned views);
+/* Move what is mapped at virtual [from, from+len) of @views to @to, with
+ * its contents (the memory stays, only addresses change). */
+int mmr_heap_move(mmr_heap *h, size_t to, size_t from, size_t len, unsigned views);
+/* The physical offset mapped at virtual @voff of @view: 0 and *@poff, or
+ * -ENOENT if nothing is mapped there. */
+int mmr_heap_phys_of(const mmr_heap *h, unsigned view, size_t voff, size_t *poff);
+
 /* ---- end of multi-view heap ---- */
 
 #ifdef __cplusplus

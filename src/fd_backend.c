@@ -91,7 +91,7 @@ int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size)
 		return mmri_err(ret, "ftruncate to %zu bytes failed%s", new_size,
 				ret == -EFBIG ? ": the size exceeds the file size limit" :
 				ret == -EPERM ? ": the object is sealed" : "");
-	if (new_size > old_size && (r->hugetlb || (r->flags & MMR_POPULATE))) {
+	if (new_size > old_size && ((r->hugetlb && !r->lazy) || (r->flags & MMR_POPULATE))) {
 		ret = mmri_fallocate(r->fd, 0, (off_t)old_size, (off_t)(new_size - old_size));
 		if (ret) {
 			mmri_ftruncate(r->fd, (off_t)old_size);
@@ -139,6 +139,52 @@ int mmri_fd_commit(struct mmr_region *r, size_t off, size_t len)
 				ret == -ENOSPC && r->hugetlb ? ": not enough free huge "
 				"pages (see /sys/kernel/mm/hugepages)" : "");
 	return 0;
+}
+
+/*
+ * Commit through a temporary shared mapping of the range: fallocate has no
+ * mapping to carry a hint, so THP with shmem_enabled=advise never gets a
+ * huge page from it (ZGC allocates the same way). mbind on a shmem mapping
+ * sets the file's own policy for the range: it outlives the temporary
+ * mapping and places every later allocation there too. The pages are
+ * allocated with MADV_POPULATE_WRITE (5.14+), which reports a shortage as
+ * an error instead of a SIGBUS; older kernels fall back to fallocate.
+ */
+int mmri_fd_commit_mapped(struct mmr_region *r, size_t off, size_t len, int mode,
+			  unsigned long nodes, bool thp)
+{
+	void *p = mmri_mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED |
+			    (r->hugetlb ? MAP_NORESERVE : 0), r->fd, (off_t)off);
+	int ret = 0;
+
+	if (IS_ERR(p))
+		return mmri_err((int)PTR_ERR(p), "mapping %zu bytes at %zu to commit them "
+				"failed: %s", len, off, mmri_map_hint((int)-PTR_ERR(p)));
+	if (mode) {
+		ret = mmri_mbind(p, len, mode, &nodes, sizeof(nodes) * 8 + 1, 0);
+		if (ret) {
+			mmri_err(ret, "mbind of %zu bytes at %zu (policy %d, nodes 0x%lx) "
+				 "failed%s", len, off, mode, nodes,
+				 ret == -ENOSYS ? ": this kernel has no NUMA support" :
+				 ret == -EINVAL ? ": no such node, or a bad policy" : "");
+			goto out;
+		}
+	}
+	if (thp && !r->hugetlb) {
+		mmri_madvise(p, len, MADV_HUGEPAGE);	/* advice: may be off */
+		ret = mmri_madvise(p, len, MADV_POPULATE_WRITE);
+		if (ret != -EINVAL) {
+			if (ret)
+				mmri_err(ret == -EFAULT ? -ENOMEM : ret, "allocating %zu bytes "
+					 "at %zu failed: out of memory", len, off);
+			ret = ret == -EFAULT ? -ENOMEM : ret;
+			goto out;
+		}
+	}
+	ret = mmri_fd_commit(r, off, len);
+out:
+	mmri_munmap(p, len);
+	return ret;
 }
 
 /* The memfd and native backends' object. */

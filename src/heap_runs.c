@@ -16,12 +16,19 @@
  * the result afterwards cannot fail. */
 int mmri_runs_reserve(struct mmri_runs *l)
 {
+	return mmri_runs_reserve_more(l, 1);
+}
+
+int mmri_runs_reserve_more(struct mmri_runs *l, size_t more)
+{
 	struct mmri_range *n;
 	size_t cap;
 
-	if (l->nruns + 1 <= l->cap)
+	if (l->nruns + more <= l->cap)
 		return 0;
 	cap = l->cap ? 2 * l->cap : 8;
+	while (cap < l->nruns + more)
+		cap *= 2;
 	n = realloc(l->runs, cap * sizeof(*n));
 	if (!n)
 		return -ENOMEM;

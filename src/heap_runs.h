@@ -20,6 +20,8 @@ struct mmri_runs {
 
 /* Room for one more run (what an add or a split needs): 0 or -ENOMEM. */
 int mmri_runs_reserve(struct mmri_runs *l);
+/* Room for @more runs beyond those there: 0 or -ENOMEM. */
+int mmri_runs_reserve_more(struct mmri_runs *l, size_t more);
 /* Record [s, e), which lies in a gap; merges with its neighbours. */
 void mmri_runs_add(struct mmri_runs *l, size_t s, size_t e);
 /* Forget [s, e), which lies inside one run; trims or splits it. */

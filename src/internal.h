@@ -68,6 +68,10 @@ struct mmr_region {
 	void *master;		/* mapping views are mirrored from, or NULL */
 	size_t master_len;
 	bool hugetlb;
+	bool lazy;		/* hugetlb pages taken at commit, not at creation
+				 * (the heap's region) */
+	const char *owner;	/* "mmr_heap": mapped, resized and discarded only
+				 * by its owner, or NULL */
 	pthread_mutex_t lock;	/* protects views */
 	struct mmri_view *views;	/* inline_views until more are needed */
 	size_t nviews, cap;
@@ -93,9 +97,14 @@ int mmri_fd_adopt(struct mmr_region *r, int fd);
 int mmri_fd_resize(struct mmr_region *r, size_t new_size);
 int mmri_fd_commit(struct mmr_region *r, size_t off, size_t len);
 int mmri_fd_discard(struct mmr_region *r, size_t off, size_t len);
+/* Commit [off, off+len) through a temporary mapping that carries what
+ * fallocate cannot: a NUMA policy (@mode an MPOL_* other than 0, over
+ * @nodes) and MADV_HUGEPAGE (@thp). */
+int mmri_fd_commit_mapped(struct mmr_region *r, size_t off, size_t len, int mode,
+			  unsigned long nodes, bool thp);
 void mmri_fd_destroy(struct mmr_region *r);
 /* ftruncate with RLIMIT_FSIZE checked first (no SIGXFSZ), and for hugetlb
- * an fallocate that reserves the pages now. */
+ * an fallocate that reserves the pages now (not for a lazy region). */
 int mmri_fd_size(struct mmr_region *r, size_t old_size, size_t new_size);
 unsigned mmri_hugetlb_flag_bits(size_t page_size);	/* log2 << 26 */
 /* Re-read RLIMIT_FSIZE before the next resize (probe and reset call it). */
@@ -165,6 +174,7 @@ struct mmri_region_need {
 				 * MMR_POPULATE */
 	bool need_fd;		/* only backends with a file descriptor */
 	size_t max_page;	/* the largest page the caller's layout fits; 0: any */
+	bool lazy;		/* no hugetlb pages at creation: commit takes them */
 };
 /* The one way regions are made (mmr_region_create, ring and heap). The
  * size is need->size rounded up to the page size chosen, plus the header

@@ -106,6 +106,7 @@ static int try_create(struct mmr_region **out, const struct mmri_backend_ops *op
 	r->ops = ops;
 	r->page_size = pc->size;
 	r->hugetlb = pc->hugetlb;
+	r->lazy = need->lazy;
 	r->size = ((need->size + pc->size - 1) & ~(pc->size - 1)) +
 		need->header_pages * pc->size;
 	r->fd = -1;
@@ -377,6 +378,10 @@ static int check_view_args(struct mmr_region *r, size_t off, size_t len, void *a
 	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC))
 		return mmri_err(EINVAL, "mmr_view: prot 0x%x has bits other than PROT_READ, "
 				"PROT_WRITE and PROT_EXEC", prot);
+	if ((flags & (MMR_FIXED | MMR_FIXED_NOREPLACE)) && r->owner)
+		return mmri_err(EBUSY, "mmr_view: this region belongs to an %s, whose "
+				"bookkeeping a fixed view would bypass: use %s_map()",
+				r->owner, r->owner);
 	if ((flags & (MMR_FIXED | MMR_FIXED_NOREPLACE)) &&
 	    (!addr || ((uintptr_t)addr & (r->page_size - 1))))
 		return mmri_err(EINVAL, "mmr_view: a fixed address must be non-NULL and "
@@ -487,6 +492,9 @@ int mmr_region_resize(mmr_region *r, size_t new_size)
 		return mmri_err(EINVAL, "mmr_region_resize: region is NULL");
 	if (!new_size || new_size > MMRI_MAX_SIZE)
 		return mmri_err(EINVAL, "mmr_region_resize: bad size %zu", new_size);
+	if (r->owner)
+		return mmri_err(EBUSY, "mmr_region_resize: this region belongs to an %s: "
+				"its size is the heap's", r->owner);
 	new_size = (new_size + r->page_size - 1) & ~(r->page_size - 1);
 	pthread_mutex_lock(&r->lock);
 	for (size_t i = 0; i < r->nviews; i++) {
@@ -531,6 +539,9 @@ int mmr_region_discard(mmr_region *r, size_t off, size_t len)
 
 	if (ret)
 		return ret;
+	if (r->owner)
+		return mmri_err(EBUSY, "mmr_region_discard: this region belongs to an %s: "
+				"use %s_uncommit()", r->owner, r->owner);
 	pthread_mutex_lock(&r->lock);	/* not while a resize is under way */
 	if (off > r->size || len > r->size - off)
 		ret = mmri_err(EINVAL, "the region shrank to %zu bytes", r->size);

@@ -524,3 +524,17 @@ ssize_t mmri_write(int fd, const void *buf, size_t len)
 	} while (n == -EINTR);
 	return n;
 }
+
+int mmri_mbind(void *addr, size_t len, int mode, const unsigned long *nodemask,
+	       unsigned long maxnode, unsigned flags)
+{
+	int err = fault(MMRI_SYS_MBIND);
+
+#ifdef SYS_mbind
+	return err ? -err : ret(syscall(SYS_mbind, addr, len, mode, nodemask, maxnode,
+					flags));
+#else
+	(void)addr; (void)len; (void)mode; (void)nodemask; (void)maxnode; (void)flags;
+	return err ? -err : -ENOSYS;
+#endif
+}

@@ -54,6 +54,7 @@ enum mmri_sys {
 	MMRI_SYS_WRITE,
 	MMRI_SYS_TGKILL,
 	MMRI_SYS_GETTID,
+	MMRI_SYS_MBIND,
 	MMRI_SYS_COUNT
 };
 
@@ -121,6 +122,11 @@ struct msghdr;
 /* sendmsg(2)/recvmsg(2), retried on EINTR. */
 ssize_t mmri_sendmsg(int sock, const struct msghdr *msg, int flags);
 ssize_t mmri_recvmsg(int sock, struct msghdr *msg, int flags);
+
+/* mbind(2) through the raw system call (no libnuma): -ENOSYS without
+ * CONFIG_NUMA. */
+int mmri_mbind(void *addr, size_t len, int mode, const unsigned long *nodemask,
+	       unsigned long maxnode, unsigned flags);
 
 /* eventfd(2) with EFD_CLOEXEC | EFD_NONBLOCK. */
 int mmri_eventfd(void);
