@@ -139,7 +139,7 @@ demo: $(BUILD)/mmr
 	$(BUILD)/mmr demo
 
 # The README's test command: every suite, then one total line.
-CHECK_SUITES := check-lib check-sanitize check-tsan check-32 $(if $(wildcard kernel/kernel.mk),kernel-check kernel-check-debug kernel-checkpatch)
+CHECK_SUITES := check-lib check-sanitize check-tsan check-32 $(if $(wildcard kernel/kernel.mk),kernel-base-check kernel-check kernel-check-debug kernel-checkpatch)
 check:
 	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 

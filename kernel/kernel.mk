@@ -9,7 +9,7 @@ KERNEL_LIB_TESTS ?= 1
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: kernel-lib-tests kernel-lib-tests32 kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
-	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-bisect kernel-rebase kernel-base-status kernel-clean
+	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-bisect kernel-rebase kernel-base-status kernel-base-check kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -54,6 +54,10 @@ kernel-rebase:
 # The pinned base against the newest version Debian serves (a warning, never a failure).
 kernel-base-status:
 	@$(KERNEL_RUN) kernel/scripts/base-status.sh
+
+# The pinned-base logic of src.sh, on fake tarballs (seconds, no kernel build).
+kernel-base-check:
+	$(KERNEL_RUN) kernel/tests/base.sh
 
 # Every prefix of the series builds, with no warning in the files each patch touches.
 kernel-bisect:
