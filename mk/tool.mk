@@ -6,8 +6,8 @@
 TOOL_TESTS := footprint hugepool json cli_args
 $(foreach t,$(TOOL_TESTS),$(BUILD)/obj/tests/$(t).o): MMR_CFLAGS += -Itools
 
-$(BUILD)/tests/footprint: TEST_EXTRA_OBJ = $(BUILD)/obj/tools/footprint.o
-$(BUILD)/tests/footprint: $(BUILD)/obj/tools/footprint.o
+$(BUILD)/tests/footprint: TEST_EXTRA_OBJ = $(BUILD)/obj/tools/footprint.o $(BUILD)/obj/tools/json.o
+$(BUILD)/tests/footprint: $(BUILD)/obj/tools/footprint.o $(BUILD)/obj/tools/json.o
 $(BUILD)/tests/hugepool: TEST_EXTRA_OBJ = $(BUILD)/obj/tools/hugepool.o
 $(BUILD)/tests/hugepool: $(BUILD)/obj/tools/hugepool.o
 $(BUILD)/tests/json: TEST_EXTRA_OBJ = $(BUILD)/obj/tools/json.o

@@ -376,10 +376,11 @@ static int footprint_of_a_process(void)
 		     !strstr(out, "memfd:memmirror");
 	if (!rc)	/* one line per view */
 		rc = MMR("footprint", "--views", spid) || !strstr(out, "  view ");
-	if (!rc)	/* the same process twice: combined counts it once */
+	if (!rc)	/* the same process twice is the process once */
 		rc = MMR("footprint", "--json", spid, spid) ||
-		     json_ok("footprint", "r['combined']['total']['unique'] >= 8 << 20 and "
-			     "r['combined']['total']['rss'] >= 48 << 20");
+		     json_ok("footprint", "len(r['processes']) == 1 and "
+			     "r['combined'] is None and "
+			     "r['processes'][0]['total']['rss'] < 48 << 20");
 	stop_target(pid);
 	CHECK_EQ(rc, 0);
 	/* Gone: exit 1, a message, JSON that still parses and names it. */
@@ -430,5 +431,127 @@ static int footprint_of_another_user(void)
 	return T_PASS;
 }
 
+#define MANY 10000	/* views of one page */
+
+/* A child mapping what a hostile or just large process maps: names with
+ * quotes, control characters and bytes that are not UTF-8, a name cut
+ * at 255 bytes, and one page mapped MANY times. */
+static pid_t start_hostile(const char *dir)
+{
+	static const char *const names[] = {
+		"q\"uote\\back\tslash\x01", "\xff\xfe-not-utf8", "\xc3\xa9t\xc3\xa9",
+	};
+	char path[512];
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		size_t n;
+		int fd;
+
+		close(p[0]);
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			fd = memfd_create(names[i], MFD_CLOEXEC);
+			if (fd < 0 || ftruncate(fd, 4096) ||
+			    mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+				_exit(1);
+		}
+		n = (size_t)snprintf(path, sizeof(path), "%s/\x80\xff", dir);
+		for (int i = 0; i < 120; i++)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "\xc3\xa9");
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || ftruncate(fd, 4096) ||
+		    mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+			_exit(1);
+		unlink(path);
+		fd = memfd_create("many", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 4096))
+			_exit(1);
+		for (int i = 0; i < MANY; i++) {
+			volatile char *v = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+						MAP_SHARED, fd, 0);
+
+			if (v == MAP_FAILED)
+				_exit(1);
+			v[0] = 1;
+		}
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1) {
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+/* mmr footprint --json of that process is valid JSON in valid UTF-8
+ * (python3 -m json.tool, and a strict UTF-8 decode), counts every view,
+ * and the table prints every name whole. */
+static int footprint_hostile(void)
+{
+	char dir[64], json_path[96], spid[16], code[1024];
+	char *tool[] = { PYTHON, "-m", "json.tool", json_path, "/dev/null", NULL };
+	char *check[] = { PYTHON, "-c", code, json_path, dir, NULL };
+	pid_t pid;
+	int fd, rc;
+
+	NEED_MMR();
+	NEED_PYTHON();
+	snprintf(dir, sizeof(dir), "/tmp/mmr-cli-hostile-XXXXXX");
+	CHECK(mkdtemp(dir));
+	pid = start_hostile(dir);
+	rmdir(dir);
+	CHECK(pid > 0);
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(json_path, sizeof(json_path), "/tmp/mmr-cli-fp-XXXXXX");
+	fd = mkstemp(json_path);
+	if (fd >= 0)
+		close(fd);
+	rc = fd < 0 ? -1 : run_mmr(json_path, -1, "footprint", "--json", spid,
+				   (const char *)NULL);
+	if (!rc)
+		rc = run_mmr("/dev/null", -1, "footprint", "--views", spid, (const char *)NULL);
+	stop_target(pid);
+	if (rc) {
+		unlink(json_path);
+		snprintf(t_msg, sizeof(t_msg), "mmr footprint: exit %d: %.300s", rc, err);
+		return T_FAIL;
+	}
+	snprintf(code, sizeof(code),
+		 "import json, sys\n"
+		 "d = json.loads(open(sys.argv[1], 'rb').read().decode('utf-8', 'strict'))\n"
+		 "o = d['result']['processes'][0]['objects']\n"
+		 "many = [x for x in o if x['name'] == '/memfd:many']\n"
+		 "assert many and many[0]['views'] == %d, [x['views'] for x in many]\n"
+		 "assert len(many[0]['view_list']) == %d\n"
+		 "names = [x['name'] for x in o]\n"
+		 "for want in ['/memfd:q\"uote\\\\back\\tslash\\x01', "
+		 "'/memfd:\\xff\\xfe-not-utf8', '/memfd:\\xe9t\\xe9']:\n"
+		 "    assert any(n.startswith(want) for n in names), (want, names)\n"
+		 "long = [n for n in names if n.startswith(sys.argv[2])]\n"
+		 "assert long and long[0].endswith('\\xe9') and len(long[0].encode()) <= 257, long\n",
+		 MANY, MANY);
+	rc = run_as(NULL, -1, PYTHON, tool);
+	if (rc)
+		snprintf(t_msg, sizeof(t_msg), "python3 -m json.tool: %.400s", err);
+	else if ((rc = run_as(NULL, -1, PYTHON, check)))
+		snprintf(t_msg, sizeof(t_msg), "JSON content: %.400s", err);
+	unlink(json_path);
+	return rc ? T_FAIL : T_PASS;
+}
+
 T_MAIN(T(usage_errors), T(help_everywhere), T(write_error_is_failure), T(json_probe),
-       T(json_benchmarks), T(footprint_of_a_process), T(footprint_of_another_user))
+       T(json_benchmarks), T(footprint_of_a_process), T(footprint_of_another_user),
+       T(footprint_hostile))
