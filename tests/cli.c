@@ -199,6 +199,10 @@ static int help_everywhere(void)
 	CHECK_RUN(0, "version");
 	CHECK(!strncmp(out, "mmr (memmirror) ", 16));
 	CHECK_RUN(0, "--version");
+	CHECK_RUN(0, "-V");
+	CHECK(!strncmp(out, "mmr (memmirror) ", 16));
+	CHECK_RUN(0, "--help");
+	CHECK(strstr(out, "footprint [--json] [--views]"));
 	return T_PASS;
 }
 
@@ -394,7 +398,7 @@ static int footprint_of_a_process(void)
 /* Another user's process: exit 1 and a message saying what to do. */
 static int footprint_of_another_user(void)
 {
-	char dir[64], copy[128], spid[16], *argv[4];
+	char dir[64], copy[128], spid[16], *argv[5], lib[4096 + 32], libcopy[128];
 	int uid = 65534, rc;	/* Debian's nobody; no NSS in static builds */
 	pid_t pid;
 
@@ -404,12 +408,27 @@ static int footprint_of_another_user(void)
 		CHECK(strstr(err, "another user"));
 		return T_PASS;
 	}
-	/* nobody may not reach our build tree: a copy it can run. */
+	/* nobody may not reach our build tree (a package build as root in a
+	 * 0700 directory): a copy it can run, with the library next to mmr
+	 * when mmr is linked to it (MMR_LINK=shared), found there. */
 	snprintf(dir, sizeof(dir), "/tmp/mmr-cli-XXXXXX");
 	CHECK(mkdtemp(dir));
 	chmod(dir, 0755);
-	snprintf(copy, sizeof(copy), "%s/mmr", dir);
+	snprintf(lib, sizeof(lib), "%s", mmr);
+	snprintf(strrchr(lib, '/'), sizeof(lib) - (size_t)(strrchr(lib, '/') - lib),
+		 "/libmemmirror.so.0");
+	snprintf(libcopy, sizeof(libcopy), "%s/libmemmirror.so.0", dir);
 	argv[0] = "/bin/cp";
+	argv[1] = "-L";
+	argv[2] = lib;
+	argv[3] = libcopy;
+	argv[4] = NULL;
+	if (!access(lib, R_OK)) {
+		CHECK_EQ(run_as(NULL, -1, "/bin/cp", argv), 0);
+		chmod(libcopy, 0644);
+		setenv("LD_LIBRARY_PATH", dir, 1);
+	}
+	snprintf(copy, sizeof(copy), "%s/mmr", dir);
 	argv[1] = mmr;
 	argv[2] = copy;
 	argv[3] = NULL;
@@ -425,6 +444,7 @@ static int footprint_of_another_user(void)
 	rc = run_as(NULL, uid, copy, argv);
 	stop_target(pid);
 	unlink(copy);
+	unlink(libcopy);
 	rmdir(dir);
 	CHECK_EQ(rc, 1);
 	CHECK(strstr(err, "another user") && strstr(err, "root"));
@@ -552,6 +572,44 @@ static int footprint_hostile(void)
 	return rc ? T_FAIL : T_PASS;
 }
 
+/* probe says what MMR_BACKEND does to regions: the backend they get, or
+ * that they all fail when it names no backend. */
+static int probe_env_backend(void)
+{
+	NEED_MMR();
+	setenv("MMR_BACKEND", "sysv", 1);
+	CHECK_RUN(0, "probe");
+	CHECK(strstr(out, "MMR_BACKEND=sysv: regions use sysv"));
+	CHECK(!strstr(out, "AUTO picks"));
+	setenv("MMR_BACKEND", "nosuch", 1);
+	CHECK_RUN(0, "probe");
+	CHECK(strstr(out, "MMR_BACKEND=nosuch is not a backend: every region"));
+	CHECK(strstr(out, "Unset it"));
+	if (!access(PYTHON, X_OK)) {
+		CHECK_RUN(0, "probe", "--json");
+		CHECK_JSON("probe", "r['env_backend'] == 'nosuch' and r['default'] is None "
+			   "and not r['default_works']");
+	}
+	unsetenv("MMR_BACKEND");
+	CHECK_RUN(0, "probe");
+	CHECK(strstr(out, "AUTO picks"));
+	return T_PASS;
+}
+
+/* demo prints messages whole: their end says what to do. */
+static int demo_messages_whole(void)
+{
+	const char *line;
+
+	NEED_MMR();
+	if (MMR("demo") > 1)
+		CHECK(0);
+	line = strstr(out, "mirror private");
+	CHECK(line);
+	CHECK(strstr(line, "(or use mmr_region_create) to mirror it"));
+	return T_PASS;
+}
+
 T_MAIN(T(usage_errors), T(help_everywhere), T(write_error_is_failure), T(json_probe),
        T(json_benchmarks), T(footprint_of_a_process), T(footprint_of_another_user),
-       T(footprint_hostile))
+       T(footprint_hostile), T(probe_env_backend), T(demo_messages_whole))

@@ -20,13 +20,14 @@ static const char usage_text[] =
 	"usage: mmr <command> [options]\n\n"
 	"  probe [--json]           what works on this machine, and why not\n"
 	"  demo [--borrow-huge-pages]  mirror memory with every backend that works here\n"
-	"  footprint [--json] PID...   what mirrored memory really costs a process\n"
+	"  footprint [--json] [--views] PID...  what mirrored memory really costs\n"
+	"                           processes: RSS, distinct pages, page tables\n"
 	"  bench setup [--json]     region create+view+destroy: library vs raw syscalls\n"
 	"  bench populate [--json] [--size=SIZE]  ways to prefault a mirror\n"
 	"  bench ring [--json] [--quick] [--rounds=N]  mmr_ring against copy-on-wrap,\n"
 	"                           the limits, GNU Radio\n"
 	"  bench heap [--json]      colored pointers through views vs masking\n"
-	"  version                  library version\n"
+	"  version, -V, --version   library version\n"
 	"  help [command]           this text, or a command's own\n\n"
 	"Every command takes --help. MMR_BACKEND=<name> overrides the automatic\n"
 	"backend choice. Exit status: 0 success, 1 failure, 2 usage error.\n";
@@ -123,7 +124,7 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cli_help(usage_text);
-	if (!strcmp(argv[1], "--version"))
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
 		return cmd_version(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
