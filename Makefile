@@ -58,7 +58,11 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
-TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o) $(BENCH_OBJ)
+# common/: the command-line and JSON code that tools/ and bench/ both use;
+# only tools/mmr.c sits above bench/ (it dispatches to the benchmarks).
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o) $(BENCH_OBJ) $(COMMON_OBJ)
 # tests/helpers.c is linked into every test program; the others are programs.
 TEST_HELPERS_OBJ := $(BUILD)/obj/tests/helpers.o
 TEST_SRC := $(filter-out tests/helpers.c,$(sort $(wildcard tests/*.c)))
@@ -86,6 +90,8 @@ $(VERSION_HEADER): VERSION
 		"#define MMR_VERSION_MAJOR $$1" "#define MMR_VERSION_MINOR $$2" \
 		"#define MMR_VERSION_PATCH $$3" "#define MMR_VERSION_STRING \"$$v\"" \
 		"#endif" >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/tools/%.o $(BUILD)/obj/bench/%.o $(BUILD)/obj/common/%.o: MMR_CFLAGS += -Icommon
 
 $(BUILD)/obj/%.o: %.c $(VERSION_HEADER)
 	@mkdir -p $(dir $@)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* tools/json.c, the JSON writer of mmr: escaping, separators, nulls,
+/* common/json.c, the JSON writer of mmr: escaping, separators, nulls,
  * errno names, and the top every document shares. */
 #include "helpers.h"
 #include "json.h"
