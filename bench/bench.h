@@ -14,6 +14,7 @@ int mmr_bench_setup(int argc, char **argv);
 int mmr_bench_populate(int argc, char **argv);
 int mmr_bench_ring(int argc, char **argv);
 int mmr_bench_heap(int argc, char **argv);
+int mmr_bench_circbuf(int argc, char **argv);
 
 static inline uint64_t bench_now_ns(void)
 {

@@ -13,9 +13,10 @@
  * released buffer of a size that fits the cache is kept, its pages given
  * back (mmr_region_discard: every view then reads zeros), and handed out
  * again by the next create of the same size and flags: a create is then a
- * lock and a list walk. The cache belongs to the process that filled it:
- * a child after fork() would share the parent's pages, so it drops what it
- * inherited instead of using it.
+ * lock and a list walk, no system call. The cache belongs to the process
+ * that filled it: a child after fork() would share the parent's pages, so
+ * it frees what it inherited instead of using it (a fork handler counts
+ * forks; a buffer made before the last one is not this process's).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -37,13 +38,27 @@ struct mmr_circbuf {
 	size_t min_size;	/* what create asked for: the cache's key */
 	unsigned flags;
 	unsigned views;		/* mapped over the reservation: 0, 1 or 2 */
-	pid_t pid;		/* the process that made it */
+	unsigned long forks;	/* fork_count when it was made */
 	struct mmr_circbuf *next;	/* in the cache */
 };
 
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mmr_circbuf *cache;
 static unsigned cached;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static unsigned long fork_count;	/* forks this process descends from */
+static int fork_handler;	/* pthread_atfork worked: the cache is safe */
+
+/* In the child, single-threaded: nothing made before is its own. */
+static void count_fork(void)
+{
+	fork_count++;
+}
+
+static void register_fork(void)
+{
+	fork_handler = !pthread_atfork(NULL, NULL, count_fork);
+}
 
 static void circbuf_free(struct mmr_circbuf *cb)
 {
@@ -81,11 +96,10 @@ static int circbuf_map(struct mmr_circbuf *cb, size_t page)
 static struct mmr_circbuf *cache_take(size_t min_size, unsigned flags)
 {
 	struct mmr_circbuf **pp, *cb, *found = NULL, *stale = NULL;
-	pid_t self = mmri_getpid();
 
 	pthread_mutex_lock(&cache_lock);
 	for (pp = &cache; (cb = *pp);) {
-		if (cb->pid != self) {
+		if (cb->forks != fork_count) {
 			*pp = cb->next;
 			cached--;
 			cb->next = stale;
@@ -113,7 +127,7 @@ static int cache_put(struct mmr_circbuf *cb)
 {
 	int kept = 0;
 
-	if (cb->size > CACHE_MAX_SIZE || cb->pid != mmri_getpid() ||
+	if (!fork_handler || cb->size > CACHE_MAX_SIZE || cb->forks != fork_count ||
 	    mmr_region_discard(cb->reg, 0, cb->size)) {
 		mmri_clear_error();
 		return -1;
@@ -161,7 +175,8 @@ int mmr_circbuf_create(mmr_circbuf **out, size_t min_size, unsigned flags)
 		return mmri_err(ENOMEM, "mmr_circbuf_create: out of memory");
 	cb->min_size = min_size;
 	cb->flags = flags;
-	cb->pid = mmri_getpid();
+	pthread_once(&fork_once, register_fork);
+	cb->forks = fork_count;
 	ret = mmri_region_create(&cb->reg, &need);
 	if (!ret) {
 		cb->size = mmr_region_size(cb->reg);

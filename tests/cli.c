@@ -153,6 +153,9 @@ static int usage_errors(void)
 	CHECK_USAGE("bench", "ring", "--rounds=7x");
 	CHECK_USAGE("bench", "ring", "--rounds=99999999999999999999");
 	CHECK_USAGE("bench", "ring", "--bogus");
+	CHECK_USAGE("bench", "circbuf", "--size=4097");
+	CHECK_USAGE("bench", "circbuf", "--size=0");
+	CHECK_USAGE("bench", "circbuf", "extra");
 	CHECK_USAGE("footprint");
 	CHECK_USAGE("footprint", "abc");
 	CHECK_USAGE("footprint", "0");
@@ -171,6 +174,7 @@ static int help_everywhere(void)
 		{ "probe", NULL }, { "demo", NULL }, { "footprint", NULL },
 		{ "version", NULL }, { "bench", NULL }, { "bench", "setup" },
 		{ "bench", "populate" }, { "bench", "ring" }, { "bench", "heap" },
+		{ "bench", "circbuf" },
 	};
 
 	NEED_MMR();
@@ -296,6 +300,11 @@ static int json_benchmarks(void)
 	CHECK_RUN(0, "bench", "setup", "--json");
 	CHECK_JSON("bench setup",
 		   "all((x['ratio'] is None) == (x['error'] is not None) for x in r['results'])");
+	CHECK_RUN(0, "bench", "circbuf", "--json", "--size=4K");
+	CHECK_JSON("bench circbuf",
+		   "r['size'] == 4096 and len(r['results']) == 6 and "
+		   "all(x['ns'] > 0 and x['ratio'] > 0 for x in r['results']) and "
+		   "r['results'][0]['method'] == r['baseline']");
 	if (getenv("MMR_TEST_QUICK"))
 		return T_PASS;
 	CHECK_RUN(0, "bench", "ring", "--json", "--quick", "--rounds=1");

@@ -27,13 +27,15 @@ static const char usage_text[] =
 	"  bench ring [--json] [--quick] [--rounds=N]  mmr_ring against copy-on-wrap,\n"
 	"                           the limits, GNU Radio\n"
 	"  bench heap [--json]      colored pointers through views vs masking\n"
+	"  bench circbuf [--json] [--size=SIZE]  create+destroy of a double-mapped\n"
+	"                           buffer: mmr_circbuf, GNU Radio, slice-deque\n"
 	"  version, -V, --version   library version\n"
 	"  help [command]           this text, or a command's own\n\n"
 	"Every command takes --help. MMR_BACKEND=<name> overrides the automatic\n"
 	"backend choice. Exit status: 0 success, 1 failure, 2 usage error.\n";
 
 static const char bench_usage[] =
-	"usage: mmr bench <setup|populate|ring|heap> [--json] [options]\n\n"
+	"usage: mmr bench <setup|populate|ring|heap|circbuf> [--json] [options]\n\n"
 	"Run one benchmark; `mmr bench <name> --help` lists its options.\n";
 
 static const struct bench {
@@ -44,13 +46,14 @@ static const struct bench {
 	{ "populate", mmr_bench_populate },
 	{ "ring", mmr_bench_ring },
 	{ "heap", mmr_bench_heap },
+	{ "circbuf", mmr_bench_circbuf },
 };
 
 static int cmd_bench(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("bench", "which benchmark? (setup, populate, ring "
-				       "or heap)");
+		return cli_usage_error("bench", "which benchmark? (setup, populate, ring, "
+				       "heap or circbuf)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cli_help(bench_usage);
 	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
