@@ -542,7 +542,8 @@ static uint64_t count_tables(struct fp_object *o, size_t base_page)
 {
 	size_t distinct = 0;
 
-	qsort(o->tables, o->ntables, sizeof(*o->tables), cmp_table);
+	if (o->ntables)
+		qsort(o->tables, o->ntables, sizeof(*o->tables), cmp_table);
 	for (size_t k = 0; k < o->ntables; k++)
 		distinct += !k || cmp_table(&o->tables[k], &o->tables[k - 1]);
 	free(o->tables);
@@ -569,7 +570,9 @@ void fp_finish(struct footprint *fp, const struct fp_options *opt)
 		struct fp_object *o = &fp->obj[i];
 		size_t distinct = 0;
 
-		qsort(o->pages, o->npages, sizeof(*o->pages), fp->by_pfn ? cmp_pfn : cmp_index);
+		if (o->npages)	/* qsort(NULL, 0) is undefined */
+			qsort(o->pages, o->npages, sizeof(*o->pages),
+			      fp->by_pfn ? cmp_pfn : cmp_index);
 		for (size_t k = 0; k < o->npages; k++)
 			distinct += !k || (fp->by_pfn ? o->pages[k].pfn != o->pages[k - 1].pfn :
 					   o->pages[k].index != o->pages[k - 1].index);
