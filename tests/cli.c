@@ -313,7 +313,10 @@ static int json_benchmarks(void)
 	return T_PASS;
 }
 
-/* A child with an 8 MiB memfd region mapped three times, all touched. */
+static unsigned target_backend = MMR_BACKEND_MEMFD;
+
+/* A child with an 8 MiB region (memfd unless target_backend says
+ * otherwise) mapped three times, all touched. */
 static pid_t start_target(void)
 {
 	int p[2];
@@ -327,7 +330,7 @@ static pid_t start_target(void)
 		mmr_region *r;
 
 		close(p[0]);
-		if (mmr_region_create(&r, 8 * MiB, MMR_BACKEND_MEMFD))
+		if (mmr_region_create(&r, 8 * MiB, target_backend))
 			_exit(1);
 		for (int i = 0; i < 3; i++) {
 			volatile char *v = mmr_view(r, 0, 8 * MiB, NULL,
@@ -380,6 +383,7 @@ static int footprint_of_a_process(void)
 	snprintf(expr, sizeof(expr),
 		 "len(r['processes']) == 1 and r['processes'][0]['pid'] == %d and "
 		 "r['processes'][0]['error'] is None and r['combined'] is None and "
+		 "r['processes'][0]['master_mappings'] is False and "
 		 "[(o['kind'], o['views'], o['rss'], o['unique'], o['size'], o['resident']) "
 		 "for o in r['processes'][0]['objects'] if o['views'] == 3] == "
 		 "[('memfd', 3, 24 << 20, 8 << 20, 8 << 20, 8 << 20)]", (int)pid);
@@ -619,6 +623,36 @@ static int demo_messages_whole(void)
 	return T_PASS;
 }
 
+/* An mremap region: its master mapping is a fourth view, and the text and
+ * the JSON say why. */
+static int footprint_master_mapping(void)
+{
+	char spid[16];
+	pid_t pid;
+	int rc;
+
+	NEED_MMR();
+	NEED_PYTHON();
+	if (t_under_valgrind())
+		SKIP("valgrind's mremap knows no old_size 0");
+	target_backend = MMR_BACKEND_MREMAP;
+	pid = start_target();
+	CHECK(pid > 0);
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	rc = MMR("footprint", spid);
+	if (!rc && !strstr(out, "master"))
+		rc = -1;
+	if (!rc)
+		rc = MMR("footprint", "--json", spid) ||
+		     json_ok("footprint", "r['processes'][0]['master_mappings'] is True and "
+			     "[o['views'] for o in r['processes'][0]['objects'] "
+			     "if o['kind'] == 'shared_anon' and o['unique'] == 8 << 20] == [4]");
+	stop_target(pid);
+	CHECK_EQ(rc, 0);
+	return T_PASS;
+}
+
 T_MAIN(T(usage_errors), T(help_everywhere), T(write_error_is_failure), T(json_probe),
        T(json_benchmarks), T(footprint_of_a_process), T(footprint_of_another_user),
-       T(footprint_hostile), T(probe_env_backend), T(demo_messages_whole))
+       T(footprint_hostile), T(probe_env_backend), T(demo_messages_whole),
+       T(footprint_master_mapping))

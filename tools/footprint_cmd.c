@@ -147,6 +147,9 @@ static void json_report(struct json *j, const struct footprint *fp)
 	const struct fp_total *t = &fp->total;
 
 	json_string(j, "unique_method", unique_method(fp));
+	/* Objects of kinds whose memmirror backends count a master mapping
+	 * among the views (sysv, mremap, native): see print_notes(). */
+	json_bool(j, "master_mappings", has_master(fp));
 	json_object_begin(j, "process");
 	json_uint(j, "rss", fp->process_rss);
 	json_uint(j, "pss", fp->process_pss);
