@@ -127,9 +127,10 @@ static int cache_put(struct mmr_circbuf *cb)
 {
 	int kept = 0;
 
-	if (!fork_handler || cb->size > CACHE_MAX_SIZE || cb->forks != fork_count ||
-	    mmr_region_discard(cb->reg, 0, cb->size)) {
-		mmri_clear_error();
+	if (!fork_handler || cb->size > CACHE_MAX_SIZE || cb->forks != fork_count)
+		return -1;
+	if (mmr_region_discard(cb->reg, 0, cb->size)) {
+		mmri_clear_error();	/* destroy fails in nothing: freed instead */
 		return -1;
 	}
 	pthread_mutex_lock(&cache_lock);
