@@ -9,6 +9,7 @@
 #include <pthread.h>
 
 #include "helpers.h"
+#include "syscall.h"
 
 #define KiB 1024UL
 #define MiB (1024UL * 1024)
@@ -232,5 +233,35 @@ static int threads(void)
 	return T_PASS;
 }
 
+/* A failed reservation, first half or second half: an error that says
+ * what failed, and no mapping or fd left. A failed hole punch on destroy:
+ * the buffer is freed, not kept. */
+static int faults(void)
+{
+	int maps, fds;
+	mmr_circbuf *cb;
+
+	mmr_circbuf_trim();
+	CHECK_EQ(mmr_circbuf_create(&cb, 4096, MMR_BACKEND_MEMFD), 0);	/* warm */
+	mmr_circbuf_destroy(cb);
+	mmr_circbuf_trim();
+	maps = t_count_maps();
+	fds = t_count_fds();
+	for (int skip = 0; skip < 3; skip++) {
+		mmri_fault_inject(MMRI_SYS_MMAP, ENOMEM, skip, 1);
+		CHECK_EQ(mmr_circbuf_create(&cb, 4096, MMR_BACKEND_MEMFD), -ENOMEM);
+		CHECK(cb == NULL);
+		CHECK(strstr(mmr_last_error(), skip ? "max_map_count" : "reserving"));
+		CHECK_EQ(t_count_maps(), maps);
+		CHECK_EQ(t_count_fds(), fds);
+	}
+	CHECK_EQ(mmr_circbuf_create(&cb, 4096, MMR_BACKEND_MEMFD), 0);
+	mmri_fault_inject(MMRI_SYS_FALLOCATE, EIO, 0, 1);
+	mmr_circbuf_destroy(cb);
+	CHECK_EQ(t_count_maps(), maps);	/* not kept: it could not be emptied */
+	CHECK_EQ(t_count_fds(), fds);
+	return T_PASS;
+}
+
 T_MAIN(T(every_backend), T(reuse_reads_zeros), T(no_leaks), T(bad_input), T(huge_pages),
-       T(fork_gets_its_own), T(threads))
+       T(fork_gets_its_own), T(threads), T(faults))
