@@ -6,6 +6,7 @@
 #   make check           every test: library (plain, ASan/UBSan, TSan, 32-bit), Python, kernel VM
 #   make kernel-check-debug   the series under KASAN/lockdep/DEBUG_VM with the random stress
 #   make check-lib       library tests only     make check-sanitize / check-tsan
+#   make check-version   VERSION agrees with python, man pages and changelogs
 #   make check-32        library tests as 32-bit code
 #   make install PREFIX=/usr/local DESTDIR=    make uninstall
 #   make deb             Debian packages in build/deb (dpkg-buildpackage)
@@ -57,7 +58,11 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/obj/%.o)
 TOOL_SRC := $(sort $(wildcard tools/*.c))
-TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o) $(BENCH_OBJ)
+# common/: the command-line and JSON code that tools/ and bench/ both use;
+# only tools/mmr.c sits above bench/ (it dispatches to the benchmarks).
+COMMON_SRC := $(sort $(wildcard common/*.c))
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+TOOL_OBJ := $(TOOL_SRC:%.c=$(BUILD)/obj/%.o) $(BENCH_OBJ) $(COMMON_OBJ)
 # tests/helpers.c is linked into every test program; the others are programs.
 TEST_HELPERS_OBJ := $(BUILD)/obj/tests/helpers.o
 TEST_SRC := $(filter-out tests/helpers.c,$(sort $(wildcard tests/*.c)))
@@ -69,7 +74,7 @@ EXAMPLE_BIN := $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 STATIC_LIB := $(BUILD)/libmemmirror.a
 SHARED_LIB := $(BUILD)/libmemmirror.so.$(VERSION)
 
-.PHONY: all lib tests examples demo check check-lib check-sanitize check-tsan \
+.PHONY: all lib tests examples demo check check-lib check-version check-sanitize check-tsan \
 	check-valgrind check-32 tests-static tests-static32 install uninstall clean deps
 
 all: lib $(BUILD)/mmr examples
@@ -85,6 +90,8 @@ $(VERSION_HEADER): VERSION
 		"#define MMR_VERSION_MAJOR $$1" "#define MMR_VERSION_MINOR $$2" \
 		"#define MMR_VERSION_PATCH $$3" "#define MMR_VERSION_STRING \"$$v\"" \
 		"#endif" >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/tools/%.o $(BUILD)/obj/bench/%.o $(BUILD)/obj/common/%.o: MMR_CFLAGS += -Icommon
 
 $(BUILD)/obj/%.o: %.c $(VERSION_HEADER)
 	@mkdir -p $(dir $@)
@@ -143,8 +150,13 @@ CHECK_SUITES := check-lib check-sanitize check-tsan check-32 $(if $(wildcard ker
 check:
 	@MAKE="$(MAKE)" sh scripts/check-all.sh $(CHECK_SUITES)
 
-check-lib: tests
+check-lib: tests check-version
 	sh tests/run.sh $(BUILD)/tests
+
+# VERSION, python/memmirror/__init__.py, the man pages, CHANGELOG.md and
+# debian/changelog say the same version (and release date).
+check-version:
+	@sh scripts/check-version.sh
 
 check-sanitize:
 	$(MAKE) BUILD=build/asan \
@@ -218,6 +230,7 @@ install: all
 		install -m 644 $$f $(DESTDIR)$(MANDIR)/man$${f##*.}/ || exit 1; done
 	for f in $(EXAMPLE_FILES); do \
 		install -D -m 644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
+	install -m 644 CHANGELOG.md $(DESTDIR)$(DOCDIR)/
 	$(if $(PY_FILES),install -d $(DESTDIR)$(PYTHONDIR)/memmirror)
 	$(if $(PY_FILES),install -m 644 $(PY_FILES) $(DESTDIR)$(PYTHONDIR)/memmirror/)
 	@case "$(DESTDIR)$(LIBDIR)" in /usr/local/lib|/usr/local/lib64) \
@@ -231,7 +244,8 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libmemmirror.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/memmirror.pc $(DESTDIR)$(BINDIR)/mmr
 	for f in $(MAN_PAGES); do rm -f $(DESTDIR)$(MANDIR)/man$${f##*.}/$${f#man/}; done
-	rm -rf $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(PYTHONDIR)/memmirror
+	rm -rf $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR)/CHANGELOG.md \
+		$(DESTDIR)$(PYTHONDIR)/memmirror
 	rmdir $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:

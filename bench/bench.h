@@ -1,19 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /* Benchmarks linked into the mmr tool: `mmr bench <name> [--json]`. Each
- * parses its options with tools/cli.h and prints JSON with tools/json.h. */
+ * parses its options with common/cli.h and prints JSON with common/json.h. */
 #ifndef MMR_BENCH_H
 #define MMR_BENCH_H
 
 #include <stdint.h>
 #include <time.h>
 
-#include "../tools/cli.h"
-#include "../tools/json.h"
+#include "cli.h"
+#include "json.h"
 
 int mmr_bench_setup(int argc, char **argv);
 int mmr_bench_populate(int argc, char **argv);
 int mmr_bench_ring(int argc, char **argv);
 int mmr_bench_heap(int argc, char **argv);
+int mmr_bench_circbuf(int argc, char **argv);
 
 static inline uint64_t bench_now_ns(void)
 {

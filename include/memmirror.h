@@ -601,6 +601,35 @@ int mmr_heap_phys_of(const mmr_heap *h, unsigned view, size_t voff, size_t *poff
 
 /* ---- end of multi-view heap ---- */
 
+/* ---- double-mapped buffer: src/circbuf.c (see mmr_circbuf_create(3)) ---- */
+
+/*
+ * N bytes mapped twice, back to back, and no protocol: base[i] and
+ * base[i + N] are the same byte, so the N bytes from any offset in
+ * [0, N] are contiguous. The caller keeps its own indices (GNU Radio's
+ * vmcircbuf, slice-deque, magic-buffer). Thread-safe; a released buffer
+ * may be kept, its pages given back, for the next create of the same size
+ * and flags, which is then cheap (mmr_circbuf_trim() frees them).
+ */
+typedef struct mmr_circbuf mmr_circbuf;
+
+/* min_size is rounded up to the page (or huge page) size; the memory
+ * reads zeros. flags: the create flags of mmr_region_create() (backend,
+ * MMR_HUGE*, MMR_THP, MMR_POPULATE); with no backend, $MMR_BACKEND or
+ * AUTO's choice. */
+int mmr_circbuf_create(mmr_circbuf **out, size_t min_size, unsigned flags);
+/* Unmap both halves (or keep them for a later create). NULL ok. */
+void mmr_circbuf_destroy(mmr_circbuf *cb);
+/* The first of the 2 * mmr_circbuf_size() bytes. */
+void *mmr_circbuf_base(const mmr_circbuf *cb);
+/* N: the buffer's size, a multiple of its page size. */
+size_t mmr_circbuf_size(const mmr_circbuf *cb);
+size_t mmr_circbuf_page_size(const mmr_circbuf *cb);
+/* Unmap the released buffers kept for reuse. */
+void mmr_circbuf_trim(void);
+
+/* ---- end of double-mapped buffer ---- */
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,7 +24,10 @@ ldd /usr/bin/mmr | grep -Eq 'libmemmirror.so.0 => (/usr)?/lib/' ||
 mmr probe >"$tmp/probe"
 head -n 1 "$tmp/probe"
 mmr probe --json >/dev/null
-man -w mmr >/dev/null && man -w mmr_ring_create >/dev/null && man -w mmr_backend_name >/dev/null
+man -w mmr >/dev/null && man -w mmr_ring_create >/dev/null && man -w mmr_backend_name >/dev/null &&
+	man -w mmr_circbuf_trim >/dev/null
+ls /usr/share/doc/libmemmirror0/CHANGELOG.md* >/dev/null ||
+	{ echo "smoke: CHANGELOG.md is not installed" >&2; exit 1; }
 cd "$tmp" && env -u MEMMIRROR_LIBRARY -u PYTHONPATH /usr/bin/python3 -c '
 import memmirror, numpy as np
 assert memmirror.__file__.startswith("/usr/lib/python3/dist-packages/"), memmirror.__file__
@@ -35,6 +38,9 @@ assert b[7] == 42
 g = memmirror.Ring(1 << 16)
 w = g.reserve(10, np.float32); w[:] = 1.5; g.produce(w.nbytes)
 assert g.peek(10, np.float32).sum() == 15
+c = memmirror.CircBuf(4096).array
+c[c.size // 2] = 5
+assert c[0] == 5
 print("smoke: python3 memmirror", memmirror.__version__, "from", memmirror.__file__)
 '
 echo "smoke: passed"

@@ -2,11 +2,15 @@
 # SPDX-License-Identifier: MIT
 # Build the Debian packages (dpkg-buildpackage -us -uc -b) and check every
 # .deb with lintian; the packages and the .changes end up in OUTDIR.
+# The packages are built in a copy of the tree (debian/rules clean runs
+# make clean, which would empty build/ here).
 # usage: sh scripts/deb.sh [OUTDIR]      (default build/deb; or: make deb)
 # DEB_BUILD_OPTIONS=nocheck skips the library suite of the build.
 set -e
 cd "$(dirname "$0")/.."
 out=${1:-build/deb}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 if ! dpkg-checkbuilddeps; then
 	echo "memmirror: missing build dependencies: sh scripts/deps.sh deb installs them" >&2
 	exit 1
@@ -18,15 +22,19 @@ if [ "${ver%%-*}" != "$(cat VERSION)" ]; then
 	exit 1
 fi
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
-dpkg-buildpackage -us -uc -b
+# The copy: the source, without build outputs or git's files.
+work=$(mktemp -d "${TMPDIR:-/tmp}/memmirror-deb.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/memmirror"
+tar -cf - --exclude=./build --exclude=./.git --exclude='./kernel/build*' \
+	--exclude='*.pyc' --exclude=__pycache__ . | tar -xf - -C "$work/memmirror"
+(cd "$work/memmirror" && dpkg-buildpackage -us -uc -b)
 # dpkg-buildpackage writes next to the source tree: collect what it made.
-mkdir -p "$out"
-changes=../memmirror_${ver}_${arch}.changes
+changes=$work/memmirror_${ver}_${arch}.changes
 for f in $(sed -n '/^Files:/,/^[^ ]/s/^ [0-9a-f]* [0-9]* [^ ]* [^ ]* //p' "$changes") \
 	"$(basename "$changes")"; do
-	mv -f "../$f" "$out/"
+	mv -f "$work/$f" "$out/"
 done
-debian/rules clean >/dev/null
 echo "memmirror: packages in $out:"
 ls -1 "$out"
 # No errors and no warnings on any .deb (info tags are listed, not fatal).

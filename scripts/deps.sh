@@ -1,15 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Install what memmirror needs on Debian 12 (run as root; a no-op when all
-# is there). Usage: sh scripts/deps.sh [lib|kernel|deb|bench|all]   (default: all)
+# is there). Usage: sh scripts/deps.sh [--check] [lib|kernel|deb|bench|gnuradio|all]
+# (default: all). --check installs nothing: it names what is missing and
+# exits 1 (what make's recipes use: a build never installs packages).
 #   lib     build the library, mmr and the Python package, run their tests
 #   kernel  build and boot the patched kernel (make check, make kernel)
 #   deb     build the Debian packages (make deb)
 #   bench   the C peers of `mmr bench ring` (make bench-peers-c): ZeroMQ,
 #           Concurrency Kit, DPDK (GNU Radio, far larger, only on demand by
 #           make bench-peers)
+#   gnuradio  GNU Radio, the peer of make bench-peers
 #   all     all of it, and clang (CI builds with both compilers)
 set -e
+check=
+if [ "$1" = --check ]; then
+	check=1
+	shift
+fi
 what=${1:-all}
 lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 # make check-32 builds the library suite as i386 code.
@@ -20,13 +28,15 @@ lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 kernel_pkgs="$KBASE_PACKAGE=$KBASE_VERSION flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
 deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest"
 bench_pkgs="libzmq3-dev libck-dev libdpdk-dev pkg-config"
+gnuradio_pkgs="gnuradio-dev libfmt-dev libspdlog-dev pkg-config"
 case $what in
 lib) pkgs=$lib_pkgs ;;
 kernel) pkgs=$kernel_pkgs ;;
 deb) pkgs=$deb_pkgs ;;
 bench) pkgs=$bench_pkgs ;;
+gnuradio) pkgs=$gnuradio_pkgs ;;
 all) pkgs="$lib_pkgs $kernel_pkgs $deb_pkgs $bench_pkgs clang" ;;
-*) echo "usage: $0 [lib|kernel|deb|bench|all]" >&2; exit 2 ;;
+*) echo "usage: $0 [--check] [lib|kernel|deb|bench|gnuradio|all]" >&2; exit 2 ;;
 esac
 missing=
 for p in $pkgs; do
@@ -38,6 +48,11 @@ for p in $pkgs; do
 	esac
 done
 [ -z "$missing" ] && exit 0
+if [ -n "$check" ]; then
+	echo "memmirror: missing Debian packages:$missing" >&2
+	echo "memmirror: install them (as root: sh scripts/deps.sh $what, or apt-get install$missing)" >&2
+	exit 1
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "memmirror: missing Debian packages:$missing" >&2
 	echo "memmirror: run as root, or: sudo apt-get install$missing" >&2

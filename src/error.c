@@ -30,37 +30,36 @@ static const char *errname(int err)
 	return strerror(err);
 }
 
-static void record(int err, const char *fmt, va_list ap)
+/* The message, its errno name, and errno: what every mmri_err* does. */
+static int record(int err, const char *fmt, va_list ap)
 {
 	char msg[sizeof(last_error)];
 
+	if (err < 0)
+		err = -err;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	snprintf(last_error, sizeof(last_error), "%s (%s)", msg, errname(err));
+	errno = err;
+	return -err;
 }
 
 int mmri_err(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err < 0)
-		err = -err;
 	va_start(ap, fmt);
-	record(err, fmt, ap);
+	err = record(err, fmt, ap);
 	va_end(ap);
-	errno = err;
-	return -err;
+	return err;
 }
 
 void *mmri_err_ptr(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err < 0)
-		err = -err;
 	va_start(ap, fmt);
 	record(err, fmt, ap);
 	va_end(ap);
-	errno = err;
 	return NULL;
 }
 

@@ -518,37 +518,39 @@ out:
 	return ret;
 }
 
-int mmri_region_commit(mmr_region *r, size_t off, size_t len)
+/* Run @op (the backend's commit or discard) on [off, off+len) under the
+ * region's lock: not while a resize is under way, and only if the range
+ * is still inside the region once the lock is held. Its failures are
+ * prefixed with @prefix, if any. */
+static int locked_range_op(mmr_region *r, const char *fn, size_t off, size_t len,
+			   int (*op)(struct mmr_region *, size_t, size_t),
+			   const char *prefix)
 {
-	int ret = check_range("commit", r, off, len);
+	int ret = check_range(fn, r, off, len);
 
 	if (ret)
 		return ret;
-	pthread_mutex_lock(&r->lock);	/* not while a resize is under way */
+	pthread_mutex_lock(&r->lock);
 	if (off > r->size || len > r->size - off)
 		ret = mmri_err(EINVAL, "the region shrank to %zu bytes", r->size);
 	else
-		ret = r->ops->commit(r, off, len);
+		ret = op(r, off, len);
 	pthread_mutex_unlock(&r->lock);
-	return ret;
+	return ret && prefix ? fail(prefix, ret) : ret;
+}
+
+int mmri_region_commit(mmr_region *r, size_t off, size_t len)
+{
+	return locked_range_op(r, "commit", off, len, r ? r->ops->commit : NULL, NULL);
 }
 
 int mmr_region_discard(mmr_region *r, size_t off, size_t len)
 {
-	int ret = check_range("mmr_region_discard", r, off, len);
-
-	if (ret)
-		return ret;
-	if (r->owner)
+	if (r && r->owner)
 		return mmri_err(EBUSY, "mmr_region_discard: this region belongs to an %s: "
 				"use %s_uncommit()", r->owner, r->owner);
-	pthread_mutex_lock(&r->lock);	/* not while a resize is under way */
-	if (off > r->size || len > r->size - off)
-		ret = mmri_err(EINVAL, "the region shrank to %zu bytes", r->size);
-	else
-		ret = r->ops->discard(r, off, len);
-	pthread_mutex_unlock(&r->lock);
-	return ret ? fail("mmr_region_discard", ret) : 0;
+	return locked_range_op(r, "mmr_region_discard", off, len,
+			       r ? r->ops->discard : NULL, "mmr_region_discard");
 }
 
 int mmr_region_fd(const mmr_region *r)

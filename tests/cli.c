@@ -153,6 +153,9 @@ static int usage_errors(void)
 	CHECK_USAGE("bench", "ring", "--rounds=7x");
 	CHECK_USAGE("bench", "ring", "--rounds=99999999999999999999");
 	CHECK_USAGE("bench", "ring", "--bogus");
+	CHECK_USAGE("bench", "circbuf", "--size=4097");
+	CHECK_USAGE("bench", "circbuf", "--size=0");
+	CHECK_USAGE("bench", "circbuf", "extra");
 	CHECK_USAGE("footprint");
 	CHECK_USAGE("footprint", "abc");
 	CHECK_USAGE("footprint", "0");
@@ -171,6 +174,7 @@ static int help_everywhere(void)
 		{ "probe", NULL }, { "demo", NULL }, { "footprint", NULL },
 		{ "version", NULL }, { "bench", NULL }, { "bench", "setup" },
 		{ "bench", "populate" }, { "bench", "ring" }, { "bench", "heap" },
+		{ "bench", "circbuf" },
 	};
 
 	NEED_MMR();
@@ -199,6 +203,10 @@ static int help_everywhere(void)
 	CHECK_RUN(0, "version");
 	CHECK(!strncmp(out, "mmr (memmirror) ", 16));
 	CHECK_RUN(0, "--version");
+	CHECK_RUN(0, "-V");
+	CHECK(!strncmp(out, "mmr (memmirror) ", 16));
+	CHECK_RUN(0, "--help");
+	CHECK(strstr(out, "footprint [--json] [--views]"));
 	return T_PASS;
 }
 
@@ -294,13 +302,21 @@ static int json_benchmarks(void)
 		   "all((x['ratio'] is None) == (x['error'] is not None) for x in r['results'])");
 	if (getenv("MMR_TEST_QUICK"))
 		return T_PASS;
+	CHECK_RUN(0, "bench", "circbuf", "--json", "--size=4K");
+	CHECK_JSON("bench circbuf",
+		   "r['size'] == 4096 and len(r['results']) == 6 and "
+		   "all(x['ns'] > 0 and x['ratio'] > 0 for x in r['results']) and "
+		   "r['results'][0]['method'] == r['baseline']");
 	CHECK_RUN(0, "bench", "ring", "--json", "--quick", "--rounds=1");
 	CHECK_JSON("bench ring", "r['rounds'] == 1 and len(r['stream']) > 0 and "
 		   "all(x['checksums_ok'] for x in r['stream'])");
 	return T_PASS;
 }
 
-/* A child with an 8 MiB memfd region mapped three times, all touched. */
+static unsigned target_backend = MMR_BACKEND_MEMFD;
+
+/* A child with an 8 MiB region (memfd unless target_backend says
+ * otherwise) mapped three times, all touched. */
 static pid_t start_target(void)
 {
 	int p[2];
@@ -314,7 +330,7 @@ static pid_t start_target(void)
 		mmr_region *r;
 
 		close(p[0]);
-		if (mmr_region_create(&r, 8 * MiB, MMR_BACKEND_MEMFD))
+		if (mmr_region_create(&r, 8 * MiB, target_backend))
 			_exit(1);
 		for (int i = 0; i < 3; i++) {
 			volatile char *v = mmr_view(r, 0, 8 * MiB, NULL,
@@ -367,6 +383,7 @@ static int footprint_of_a_process(void)
 	snprintf(expr, sizeof(expr),
 		 "len(r['processes']) == 1 and r['processes'][0]['pid'] == %d and "
 		 "r['processes'][0]['error'] is None and r['combined'] is None and "
+		 "r['processes'][0]['master_mappings'] is False and "
 		 "[(o['kind'], o['views'], o['rss'], o['unique'], o['size'], o['resident']) "
 		 "for o in r['processes'][0]['objects'] if o['views'] == 3] == "
 		 "[('memfd', 3, 24 << 20, 8 << 20, 8 << 20, 8 << 20)]", (int)pid);
@@ -376,10 +393,11 @@ static int footprint_of_a_process(void)
 		     !strstr(out, "memfd:memmirror");
 	if (!rc)	/* one line per view */
 		rc = MMR("footprint", "--views", spid) || !strstr(out, "  view ");
-	if (!rc)	/* the same process twice: combined counts it once */
+	if (!rc)	/* the same process twice is the process once */
 		rc = MMR("footprint", "--json", spid, spid) ||
-		     json_ok("footprint", "r['combined']['total']['unique'] >= 8 << 20 and "
-			     "r['combined']['total']['rss'] >= 48 << 20");
+		     json_ok("footprint", "len(r['processes']) == 1 and "
+			     "r['combined'] is None and "
+			     "r['processes'][0]['total']['rss'] < 48 << 20");
 	stop_target(pid);
 	CHECK_EQ(rc, 0);
 	/* Gone: exit 1, a message, JSON that still parses and names it. */
@@ -393,7 +411,7 @@ static int footprint_of_a_process(void)
 /* Another user's process: exit 1 and a message saying what to do. */
 static int footprint_of_another_user(void)
 {
-	char dir[64], copy[128], spid[16], *argv[4];
+	char dir[64], copy[128], spid[16], *argv[5], lib[4096 + 32], libcopy[128];
 	int uid = 65534, rc;	/* Debian's nobody; no NSS in static builds */
 	pid_t pid;
 
@@ -403,12 +421,27 @@ static int footprint_of_another_user(void)
 		CHECK(strstr(err, "another user"));
 		return T_PASS;
 	}
-	/* nobody may not reach our build tree: a copy it can run. */
+	/* nobody may not reach our build tree (a package build as root in a
+	 * 0700 directory): a copy it can run, with the library next to mmr
+	 * when mmr is linked to it (MMR_LINK=shared), found there. */
 	snprintf(dir, sizeof(dir), "/tmp/mmr-cli-XXXXXX");
 	CHECK(mkdtemp(dir));
 	chmod(dir, 0755);
-	snprintf(copy, sizeof(copy), "%s/mmr", dir);
+	snprintf(lib, sizeof(lib), "%s", mmr);
+	snprintf(strrchr(lib, '/'), sizeof(lib) - (size_t)(strrchr(lib, '/') - lib),
+		 "/libmemmirror.so.0");
+	snprintf(libcopy, sizeof(libcopy), "%s/libmemmirror.so.0", dir);
 	argv[0] = "/bin/cp";
+	argv[1] = "-L";
+	argv[2] = lib;
+	argv[3] = libcopy;
+	argv[4] = NULL;
+	if (!access(lib, R_OK)) {
+		CHECK_EQ(run_as(NULL, -1, "/bin/cp", argv), 0);
+		chmod(libcopy, 0644);
+		setenv("LD_LIBRARY_PATH", dir, 1);
+	}
+	snprintf(copy, sizeof(copy), "%s/mmr", dir);
 	argv[1] = mmr;
 	argv[2] = copy;
 	argv[3] = NULL;
@@ -424,11 +457,202 @@ static int footprint_of_another_user(void)
 	rc = run_as(NULL, uid, copy, argv);
 	stop_target(pid);
 	unlink(copy);
+	unlink(libcopy);
 	rmdir(dir);
 	CHECK_EQ(rc, 1);
 	CHECK(strstr(err, "another user") && strstr(err, "root"));
 	return T_PASS;
 }
 
+#define MANY 10000	/* views of one page */
+
+/* A child mapping what a hostile or just large process maps: names with
+ * quotes, control characters and bytes that are not UTF-8, a name cut
+ * at 255 bytes, and one page mapped MANY times. */
+static pid_t start_hostile(const char *dir)
+{
+	static const char *const names[] = {
+		"q\"uote\\back\tslash\x01", "\xff\xfe-not-utf8", "\xc3\xa9t\xc3\xa9",
+	};
+	char path[512];
+	int p[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		size_t n;
+		int fd;
+
+		close(p[0]);
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			fd = memfd_create(names[i], MFD_CLOEXEC);
+			if (fd < 0 || ftruncate(fd, 4096) ||
+			    mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+				_exit(1);
+		}
+		n = (size_t)snprintf(path, sizeof(path), "%s/\x80\xff", dir);
+		for (int i = 0; i < 120; i++)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "\xc3\xa9");
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0 || ftruncate(fd, 4096) ||
+		    mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED)
+			_exit(1);
+		unlink(path);
+		fd = memfd_create("many", MFD_CLOEXEC);
+		if (fd < 0 || ftruncate(fd, 4096))
+			_exit(1);
+		for (int i = 0; i < MANY; i++) {
+			volatile char *v = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+						MAP_SHARED, fd, 0);
+
+			if (v == MAP_FAILED)
+				_exit(1);
+			v[0] = 1;
+		}
+		if (write(p[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1) {
+		if (pid > 0) {
+			kill(pid, SIGKILL);
+			waitpid(pid, NULL, 0);
+		}
+		pid = -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+/* mmr footprint --json of that process is valid JSON in valid UTF-8
+ * (python3 -m json.tool, and a strict UTF-8 decode), counts every view,
+ * and the table prints every name whole. */
+static int footprint_hostile(void)
+{
+	char dir[64], json_path[96], spid[16], code[1024];
+	char *tool[] = { PYTHON, "-m", "json.tool", json_path, "/dev/null", NULL };
+	char *check[] = { PYTHON, "-c", code, json_path, dir, NULL };
+	pid_t pid;
+	int fd, rc;
+
+	NEED_MMR();
+	NEED_PYTHON();
+	snprintf(dir, sizeof(dir), "/tmp/mmr-cli-hostile-XXXXXX");
+	CHECK(mkdtemp(dir));
+	pid = start_hostile(dir);
+	rmdir(dir);
+	CHECK(pid > 0);
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	snprintf(json_path, sizeof(json_path), "/tmp/mmr-cli-fp-XXXXXX");
+	fd = mkstemp(json_path);
+	if (fd >= 0)
+		close(fd);
+	rc = fd < 0 ? -1 : run_mmr(json_path, -1, "footprint", "--json", spid,
+				   (const char *)NULL);
+	if (!rc)
+		rc = run_mmr("/dev/null", -1, "footprint", "--views", spid, (const char *)NULL);
+	stop_target(pid);
+	if (rc) {
+		unlink(json_path);
+		snprintf(t_msg, sizeof(t_msg), "mmr footprint: exit %d: %.300s", rc, err);
+		return T_FAIL;
+	}
+	snprintf(code, sizeof(code),
+		 "import json, sys\n"
+		 "d = json.loads(open(sys.argv[1], 'rb').read().decode('utf-8', 'strict'))\n"
+		 "o = d['result']['processes'][0]['objects']\n"
+		 "many = [x for x in o if x['name'] == '/memfd:many']\n"
+		 "assert many and many[0]['views'] == %d, [x['views'] for x in many]\n"
+		 "assert len(many[0]['view_list']) == %d\n"
+		 "names = [x['name'] for x in o]\n"
+		 "for want in ['/memfd:q\"uote\\\\back\\tslash\\x01', "
+		 "'/memfd:\\xff\\xfe-not-utf8', '/memfd:\\xe9t\\xe9']:\n"
+		 "    assert any(n.startswith(want) for n in names), (want, names)\n"
+		 "long = [n for n in names if n.startswith(sys.argv[2])]\n"
+		 "assert long and long[0].endswith('\\xe9') and len(long[0].encode()) <= 257, long\n",
+		 MANY, MANY);
+	rc = run_as(NULL, -1, PYTHON, tool);
+	if (rc)
+		snprintf(t_msg, sizeof(t_msg), "python3 -m json.tool: %.400s", err);
+	else if ((rc = run_as(NULL, -1, PYTHON, check)))
+		snprintf(t_msg, sizeof(t_msg), "JSON content: %.400s", err);
+	unlink(json_path);
+	return rc ? T_FAIL : T_PASS;
+}
+
+/* probe says what MMR_BACKEND does to regions: the backend they get, or
+ * that they all fail when it names no backend. */
+static int probe_env_backend(void)
+{
+	NEED_MMR();
+	setenv("MMR_BACKEND", "sysv", 1);
+	CHECK_RUN(0, "probe");
+	CHECK(strstr(out, "MMR_BACKEND=sysv: regions use sysv"));
+	CHECK(!strstr(out, "AUTO picks"));
+	setenv("MMR_BACKEND", "nosuch", 1);
+	CHECK_RUN(0, "probe");
+	CHECK(strstr(out, "MMR_BACKEND=nosuch is not a backend: every region"));
+	CHECK(strstr(out, "Unset it"));
+	if (!access(PYTHON, X_OK)) {
+		CHECK_RUN(0, "probe", "--json");
+		CHECK_JSON("probe", "r['env_backend'] == 'nosuch' and r['default'] is None "
+			   "and not r['default_works']");
+	}
+	unsetenv("MMR_BACKEND");
+	CHECK_RUN(0, "probe");
+	CHECK(strstr(out, "AUTO picks"));
+	return T_PASS;
+}
+
+/* demo prints messages whole: their end says what to do. */
+static int demo_messages_whole(void)
+{
+	const char *line;
+
+	NEED_MMR();
+	if (MMR("demo") > 1)
+		CHECK(0);
+	line = strstr(out, "mirror private");
+	CHECK(line);
+	CHECK(strstr(line, "(or use mmr_region_create) to mirror it"));
+	return T_PASS;
+}
+
+/* An mremap region: its master mapping is a fourth view, and the text and
+ * the JSON say why. */
+static int footprint_master_mapping(void)
+{
+	char spid[16];
+	pid_t pid;
+	int rc;
+
+	NEED_MMR();
+	NEED_PYTHON();
+	if (t_under_valgrind())
+		SKIP("valgrind's mremap knows no old_size 0");
+	target_backend = MMR_BACKEND_MREMAP;
+	pid = start_target();
+	CHECK(pid > 0);
+	snprintf(spid, sizeof(spid), "%d", (int)pid);
+	rc = MMR("footprint", spid);
+	if (!rc && !strstr(out, "master"))
+		rc = -1;
+	if (!rc)
+		rc = MMR("footprint", "--json", spid) ||
+		     json_ok("footprint", "r['processes'][0]['master_mappings'] is True and "
+			     "[o['views'] for o in r['processes'][0]['objects'] "
+			     "if o['kind'] == 'shared_anon' and o['unique'] == 8 << 20] == [4]");
+	stop_target(pid);
+	CHECK_EQ(rc, 0);
+	return T_PASS;
+}
+
 T_MAIN(T(usage_errors), T(help_everywhere), T(write_error_is_failure), T(json_probe),
-       T(json_benchmarks), T(footprint_of_a_process), T(footprint_of_another_user))
+       T(json_benchmarks), T(footprint_of_a_process), T(footprint_of_another_user),
+       T(footprint_hostile), T(probe_env_backend), T(demo_messages_whole),
+       T(footprint_master_mapping))

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* tools/cli.c: numbers and sizes on the mmr command line are taken only
+/* common/cli.c: numbers and sizes on the mmr command line are taken only
  * when they are all digits and fit; usage errors say so and give 2. */
 #include "helpers.h"
 #include "cli.h"

@@ -9,6 +9,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 
 #include "helpers.h"
 #include "footprint.h"
@@ -521,17 +522,19 @@ static int other_users_pid(void)
 	return T_PASS;
 }
 
-/* Two processes share one object: together it counts once. */
-static int two_processes_combined(void)
+/* One process named twice counts once: not twice the views and RSS. */
+static int same_process_twice(void)
 {
 	pid_t a = start_target();
 	struct fp_object o = { .views = 0 };
 	struct footprint f;
+	uint64_t rss = 0;
 	int ret;
 
 	CHECK(a > 0);
 	fp_init(&f);
 	ret = fp_scan(&f, a, NULL, err, sizeof(err));
+	rss = f.process_rss;
 	if (!ret)
 		ret = fp_scan(&f, a, NULL, err, sizeof(err));	/* the same, twice */
 	kill(a, SIGKILL);
@@ -540,16 +543,205 @@ static int two_processes_combined(void)
 	fp_finish(&f, NULL);
 	/* The region: under valgrind the target also maps valgrind's files. */
 	for (size_t i = 0; i < f.nobj; i++)
-		if (f.obj[i].kind == FP_MEMFD && f.obj[i].views == 4)
+		if (f.obj[i].kind == FP_MEMFD && f.obj[i].size == (int64_t)(4 * MiB))
 			o = f.obj[i];
+	CHECK_EQ(f.process_rss, rss);
+	CHECK_EQ(f.npids, 1);
 	fp_free(&f);
-	CHECK_EQ(o.views, 4);
-	CHECK_EQ(o.rss, 16 * MiB);
+	CHECK_EQ(o.views, 2);
+	CHECK_EQ(o.rss, 8 * MiB);
 	CHECK_EQ(o.unique, 4 * MiB);
 	return T_PASS;
 }
 
+/* Each view of 64 MiB of 4 KiB pages needs 32 page tables of 4 KiB (one
+ * per 2 MiB): the three views cost three times that; VmPTE holds them. */
+static int page_tables_per_view(void)
+{
+	size_t size = 64 * MiB, per_view = size / (2 * MiB) * 4096;
+	struct fp_object *o;
+	mmr_region *r;
+	char *v[3];
+
+	if (t_page() != 4096)
+		SKIP("page tables sized for 4 KiB pages; this kernel uses %zu", t_page());
+	CHECK_EQ(mmr_region_create(&r, size, MMR_BACKEND_MEMFD), 0);
+	for (int i = 0; i < 3; i++) {
+		v[i] = mmr_view(r, 0, size, NULL, PROT_READ | PROT_WRITE, 0);
+		CHECK(v[i]);
+		touch(v[i], size, i == 0);
+	}
+	CHECK_SCAN(0);
+	o = object_at(v[0]);
+	CHECK(o && o == object_at(v[2]));
+	/* A view not aligned to 2 MiB straddles one table more. */
+	CHECK(o->page_tables >= 3 * per_view && o->page_tables <= 3 * (per_view + 4096));
+	CHECK(fp.total.page_tables >= o->page_tables);
+	CHECK(fp.process_pte >= 3 * per_view);
+	mmr_region_destroy(r);
+	return T_PASS;
+}
+
+#define DEEP 19		/* directories of 200 bytes: a path past 4096 bytes */
+#define FAKE_RSS "Rss:     1073741824 kB"
+
+static void remove_deep(int top, int *fds, int made, const char *leaf)
+{
+	char d[201];
+
+	memset(d, 'd', 200);
+	d[200] = 0;
+	if (made == DEEP && leaf)
+		unlinkat(fds[DEEP - 1], leaf, 0);
+	for (int i = made - 1; i >= 0; i--) {
+		close(fds[i]);
+		unlinkat(i ? fds[i - 1] : top, d, AT_REMOVEDIR);
+	}
+}
+
+/* Where the path starts in the smaps line of @addr, or -1. */
+static long path_column(const void *addr)
+{
+	char *line = NULL, head[32];
+	size_t cap = 0;
+	long col = -1;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	snprintf(head, sizeof(head), "%lx-", (unsigned long)(uintptr_t)addr);
+	while (f && getline(&line, &cap, f) > 0)
+		if (!strncmp(line, head, strlen(head))) {
+			col = strchr(line, '/') ? strchr(line, '/') - line : -1;
+			break;
+		}
+	free(line);
+	if (f)
+		fclose(f);
+	return col;
+}
+
+/* A mapped file whose path is longer than a 4096-byte line buffer and
+ * ends in what looks like an smaps field: the field is part of the name
+ * (once the tool read 1 TB of RSS there). Long names are cut whole
+ * characters at a time. */
+static int hostile_long_path(void)
+{
+	char dir[64], d[201], leaf[256], name[256];
+	int top, fds[DEEP], made = 0, fd = -1;
+	size_t dirlen;
+	struct fp_object *o;
+	char *p = MAP_FAILED;
+	long col, pad;
+	int ret = T_FAIL;
+
+	snprintf(dir, sizeof(dir), "/tmp/mmr-fp-long-XXXXXX");
+	CHECK(mkdtemp(dir));
+	top = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(top >= 0);
+	memset(d, 'd', 200);
+	d[200] = 0;
+	for (; made < DEEP; made++) {
+		if (mkdirat(made ? fds[made - 1] : top, d, 0700))
+			break;
+		fds[made] = openat(made ? fds[made - 1] : top, d,
+				   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fds[made] < 0)
+			break;
+	}
+	dirlen = strlen(dir) + (size_t)made * 201;
+	snprintf(leaf, sizeof(leaf), "f");
+	if (made == DEEP)
+		fd = openat(fds[DEEP - 1], leaf, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0 && !ftruncate(fd, 4096))
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto out;
+	p[0] = 1;
+	/* Rename it so that the fake field starts at byte 4095 of its line:
+	 * where a 4096-byte fgets cuts it. */
+	col = path_column(p);
+	pad = 4095 - col - (long)dirlen - 1;
+	if (col < 0 || pad < 1 || pad + strlen(FAKE_RSS) > 255) {
+		snprintf(t_msg, sizeof(t_msg), "cannot align the path (column %ld)", col);
+		goto out;
+	}
+	memset(name, 'x', (size_t)pad);
+	snprintf(name + pad, sizeof(name) - (size_t)pad, "%s", FAKE_RSS);
+	if (renameat(fds[DEEP - 1], leaf, fds[DEEP - 1], name))
+		goto out;
+	snprintf(leaf, sizeof(leaf), "%s", name);
+	if (scan_self(0)) {
+		snprintf(t_msg, sizeof(t_msg), "fp_scan: %s", err);
+		goto out;
+	}
+	o = object_at(p);
+	ret = T_PASS;
+	if (fp.process_rss >= (1ULL << 40) || !o || o->rss != 4096 ||
+	    strncmp(o->name, dir, strlen(dir)) || strlen(o->name) > 255) {
+		snprintf(t_msg, sizeof(t_msg), "process RSS %llu, object RSS %llu, name %.40s",
+			 (unsigned long long)fp.process_rss,
+			 o ? (unsigned long long)o->rss : 0ULL, o ? o->name : "(none)");
+		ret = T_FAIL;
+	}
+out:
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	if (fd >= 0)
+		close(fd);
+	remove_deep(top, fds, made, fd >= 0 ? leaf : NULL);
+	close(top);
+	rmdir(dir);
+	return ret;
+}
+
+/* A name cut to 255 bytes keeps whole UTF-8 characters. */
+static int cut_at_character(void)
+{
+	char dir[64], path[512];
+	struct fp_object *o;
+	char *p[2] = { MAP_FAILED, MAP_FAILED };
+	int ret = T_PASS;
+
+	snprintf(dir, sizeof(dir), "/tmp/mmr-fp-utf8-XXXXXX");
+	CHECK(mkdtemp(dir));
+	for (int odd = 0; odd < 2; odd++) {	/* a cut at an odd and an even byte */
+		size_t n = (size_t)snprintf(path, sizeof(path), "%s/%s", dir, odd ? "a" : "");
+		int fd;
+
+		for (int i = 0; i < 120; i++)
+			n += (size_t)snprintf(path + n, sizeof(path) - n, "\xc3\xa9");
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 && !ftruncate(fd, 4096))
+			p[odd] = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (fd >= 0)
+			close(fd);
+		unlink(path);
+		if (p[odd] == MAP_FAILED)
+			ret = T_FAIL;
+		else
+			p[odd][0] = 1;
+	}
+	rmdir(dir);
+	if (ret == T_PASS && scan_self(0))
+		ret = T_FAIL;
+	for (int odd = 0; ret == T_PASS && odd < 2; odd++) {
+		o = object_at(p[odd]);
+		size_t n = o ? strlen(o->name) : 0;
+
+		/* ends in a whole "\xc3\xa9", and nothing else was lost */
+		if (!o || n < 250 || n > 255 || (unsigned char)o->name[n - 1] != 0xa9 ||
+		    strncmp(o->name, dir, strlen(dir)))
+			ret = T_FAIL;
+	}
+	for (int odd = 0; odd < 2; odd++)
+		if (p[odd] != MAP_FAILED)
+			munmap(p[odd], 4096);
+	if (ret != T_PASS)
+		snprintf(t_msg, sizeof(t_msg), "a name was cut inside a character");
+	return ret;
+}
+
 T_MAIN(T(memfd_three_views), T(partially_touched), T(heap_sixteen_views),
        T(ring_two_data_views), T(sysv_segment), T(every_backend), T(hugetlb_region),
-       T(pid_exits_mid_read), T(other_users_pid), T(two_processes_combined),
-       T(without_root), T(hugetlbfs_file))
+       T(pid_exits_mid_read), T(other_users_pid), T(same_process_twice),
+       T(without_root), T(hugetlbfs_file), T(page_tables_per_view), T(hostile_long_path),
+       T(cut_at_character))

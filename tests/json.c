@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* tools/json.c, the JSON writer of mmr: escaping, separators, nulls,
+/* common/json.c, the JSON writer of mmr: escaping, separators, nulls,
  * errno names, and the top every document shares. */
 #include "helpers.h"
 #include "json.h"
@@ -118,4 +118,66 @@ static int errno_names(void)
 	return T_PASS;
 }
 
-T_MAIN(T(escaping), T(nesting_and_values), T(document_top), T(errno_names))
+/* Past 255 members an array still has a comma before each (the count of
+ * members once wrapped at 256). */
+static int many_members(void)
+{
+	struct json j;
+	FILE *f = open_buf();
+	size_t commas = 0;
+
+	CHECK(f);
+	json_init(&j, f);
+	json_array_begin(&j, NULL);
+	for (int i = 0; i < 1000; i++)
+		json_int(&j, NULL, i);
+	json_array_end(&j);
+	fclose(f);
+	for (size_t i = 0; i < len; i++)
+		commas += buf[i] == ',';
+	CHECK_EQ(commas, 999);
+	CHECK(strstr(buf, "255,") && strstr(buf, "256,") && strstr(buf, "257,"));
+	return T_PASS;
+}
+
+/* Whatever bytes a name holds, the document is valid UTF-8: characters
+ * pass, every byte that is not part of one becomes \u00XX. */
+static int utf8(void)
+{
+	struct json j;
+	FILE *f = open_buf();
+
+	CHECK(f);
+	json_init(&j, f);
+	json_array_begin(&j, NULL);
+	json_string(&j, NULL, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");	/* e-acute, euro, emoji */
+	json_string(&j, NULL, "a\xff\xfe" "b");	/* never UTF-8 */
+	json_string(&j, NULL, "\xc3");		/* cut short */
+	json_string(&j, NULL, "\xe2\x82" "x");	/* cut short, then more */
+	json_string(&j, NULL, "\xc0\xaf");		/* overlong '/' */
+	json_string(&j, NULL, "\xed\xa0\x80");	/* a surrogate */
+	json_string(&j, NULL, "\xf4\x90\x80\x80");	/* past U+10FFFF */
+	json_string(&j, NULL, "\x80");		/* a lone continuation byte */
+	json_array_end(&j);
+	fclose(f);
+	CHECK(!strcmp(flat(), "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\","
+		      "\"a\\u00ff\\u00feb\",\"\\u00c3\",\"\\u00e2\\u0082x\","
+		      "\"\\u00c0\\u00af\",\"\\u00ed\\u00a0\\u0080\","
+		      "\"\\u00f4\\u0090\\u0080\\u0080\",\"\\u0080\"]"));
+	return T_PASS;
+}
+
+/* Cutting a string to a byte budget keeps whole characters. */
+static int utf8_cut(void)
+{
+	CHECK_EQ(json_utf8_cut("abc", 2), 2);
+	CHECK_EQ(json_utf8_cut("abc", 10), 3);
+	CHECK_EQ(json_utf8_cut("a\xc3\xa9", 2), 1);	/* not half of e-acute */
+	CHECK_EQ(json_utf8_cut("a\xc3\xa9", 3), 3);
+	CHECK_EQ(json_utf8_cut("\xf0\x9f\x98\x80z", 3), 0);
+	CHECK_EQ(json_utf8_cut("\xff\xfe", 1), 1);	/* stray bytes: one each */
+	return T_PASS;
+}
+
+T_MAIN(T(escaping), T(nesting_and_values), T(document_top), T(errno_names),
+       T(many_members), T(utf8), T(utf8_cut))

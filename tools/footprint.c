@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "footprint.h"
+#include "json.h"
 
 #define PM_PRESENT	(1ULL << 63)
 #define PM_PFN_MASK	((1ULL << 55) - 1)
@@ -33,9 +34,12 @@ void fp_init(struct footprint *fp)
 
 void fp_free(struct footprint *fp)
 {
-	for (size_t i = 0; i < fp->nobj; i++)
+	for (size_t i = 0; i < fp->nobj; i++) {
 		free(fp->obj[i].pages);
+		free(fp->obj[i].tables);
+	}
 	free(fp->obj);
+	free(fp->pids);
 	free(fp->view);
 	free(fp->resident);
 	memset(fp, 0, sizeof(*fp));
@@ -104,6 +108,20 @@ static struct fp_object *find_object(struct footprint *fp, const struct mapping 
 	return NULL;
 }
 
+/* log2 of the bytes one page table maps: a table is one base page of
+ * 8-byte entries, each mapping a page of @page_size (x86-64: 2 MiB for
+ * 4 KiB pages, 1 GiB for 2 MiB pages). */
+static unsigned table_shift(size_t page_size, size_t base_page)
+{
+	unsigned shift = 0;
+
+	while (((size_t)1 << shift) < page_size)
+		shift++;
+	for (size_t n = base_page / 8; n > 1; n >>= 1)
+		shift++;
+	return shift;
+}
+
 /* A shared mapping joins its object, and its view if it continues one. */
 static int add_shared(struct footprint *fp, pid_t pid, const struct mapping *m)
 {
@@ -123,6 +141,7 @@ static int add_shared(struct footprint *fp, pid_t pid, const struct mapping *m)
 		snprintf(o->name, sizeof(o->name), "%s", m->name);
 		o->page_size = m->kernel_page ? m->kernel_page : fp->base_page;
 		o->hugetlb = o->page_size > fp->base_page;
+		o->table_shift = table_shift(o->page_size, fp->base_page);
 		o->kind = classify(o->name, o->hugetlb);
 		o->pss_known = !o->hugetlb;
 		o->size = o->resident = -1;
@@ -181,13 +200,12 @@ static int parse_header(const char *line, struct mapping *m)
 	m->inode = ino;
 	p = line + n;
 	len = strcspn(p, "\n");
-	if (len >= sizeof(m->name))
-		len = sizeof(m->name) - 1;
+	if (len > 10 && !strncmp(p + len - 10, " (deleted)", 10))
+		len -= 10;
+	if (len >= sizeof(m->name))	/* never half a character */
+		len = json_utf8_cut(p, sizeof(m->name) - 1);
 	memcpy(m->name, p, len);
 	m->name[len] = 0;
-	len = strlen(m->name);
-	if (len > 10 && !strcmp(m->name + len - 10, " (deleted)"))
-		m->name[len - 10] = 0;
 	m->rss = m->pss = m->swap = m->kernel_page = 0;
 	return 1;
 }
@@ -226,9 +244,12 @@ static int finish_mapping(struct footprint *fp, pid_t pid, const struct mapping 
 	return add_shared(fp, pid, m);
 }
 
+/* Lines are read whole (getline): a path of any length is one line, and
+ * what follows in it is never taken for a field. */
 static int read_smaps(struct footprint *fp, pid_t pid, char *err, size_t errlen)
 {
-	char path[64], line[4096];
+	char path[64], *line = NULL;
+	size_t cap = 0;
 	struct mapping m;
 	int have = 0, ret = 0, any = 0;
 	FILE *f;
@@ -238,7 +259,7 @@ static int read_smaps(struct footprint *fp, pid_t pid, char *err, size_t errlen)
 	if (!f)
 		return proc_error(pid, "smaps", errno, err, errlen);
 	errno = 0;
-	while (!ret && fgets(line, sizeof(line), f)) {
+	while (!ret && getline(&line, &cap, f) > 0) {
 		struct mapping next;
 
 		if (parse_header(line, &next)) {
@@ -254,6 +275,7 @@ static int read_smaps(struct footprint *fp, pid_t pid, char *err, size_t errlen)
 		ret = proc_error(pid, "smaps", errno ? errno : EIO, err, errlen);
 	else if (!ret && have)
 		ret = finish_mapping(fp, pid, &m);
+	free(line);
 	fclose(f);
 	if (ret == -ENOMEM)
 		snprintf(err, errlen, "process %d: out of memory", (int)pid);
@@ -270,6 +292,20 @@ static int add_page(struct fp_object *o, uint64_t pfn, uint64_t index)
 	if (grow((void **)&o->pages, &o->cap, o->npages, sizeof(*o->pages)))
 		return -ENOMEM;
 	o->pages[o->npages++] = (struct fp_page){ pfn, index };
+	return 0;
+}
+
+/* The page table that maps @addr in @pid, once per run of pages. */
+static int add_table(struct fp_object *o, pid_t pid, uint64_t addr)
+{
+	struct fp_table t = { (uint64_t)pid, addr >> o->table_shift };
+	struct fp_table *last = o->ntables ? &o->tables[o->ntables - 1] : NULL;
+
+	if (last && last->pid == t.pid && last->table == t.table)
+		return 0;
+	if (grow((void **)&o->tables, &o->tcap, o->ntables, sizeof(*o->tables)))
+		return -ENOMEM;
+	o->tables[o->ntables++] = t;
 	return 0;
 }
 
@@ -309,6 +345,8 @@ static int scan_view(struct footprint *fp, int fd, const struct fp_view *v)
 			if (!(e & PM_PFN_MASK))
 				fp->pfn_hidden = 1;
 			ret = add_page(o, e & PM_PFN_MASK, (v->offset + at) / o->page_size);
+			if (!ret)
+				ret = add_table(o, v->pid, v->start + at);
 			if (ret)
 				return ret;
 		}
@@ -418,6 +456,24 @@ static void object_sizes(struct footprint *fp, pid_t pid)
 		closedir(d);
 }
 
+/* VmPTE of /proc/PID/status in bytes: every page table of the process. */
+static uint64_t vm_pte(pid_t pid)
+{
+	unsigned long long kb = 0;
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPTE: %llu", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb << 10;
+}
+
 int fp_scan(struct footprint *fp, pid_t pid, const struct fp_options *opt, char *err,
 	    size_t errlen)
 {
@@ -429,6 +485,13 @@ int fp_scan(struct footprint *fp, pid_t pid, const struct fp_options *opt, char 
 		snprintf(err, errlen, "%d is not a process id", (int)pid);
 		return -EINVAL;
 	}
+	for (size_t i = 0; i < fp->npids; i++)
+		if (fp->pids[i] == pid)
+			return 0;	/* counted already: once is right */
+	if (grow((void **)&fp->pids, &fp->pidcap, fp->npids, sizeof(*fp->pids))) {
+		snprintf(err, errlen, "process %d: out of memory", (int)pid);
+		return -ENOMEM;
+	}
 	ret = read_smaps(fp, pid, err, errlen);
 	if (ret)
 		return ret;
@@ -438,6 +501,8 @@ int fp_scan(struct footprint *fp, pid_t pid, const struct fp_options *opt, char 
 	if (ret)
 		return ret;
 	object_sizes(fp, pid);
+	fp->process_pte += vm_pte(pid);
+	fp->pids[fp->npids++] = pid;
 	return 0;
 }
 
@@ -463,6 +528,30 @@ static int cmp_pfn(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+static int cmp_table(const void *a, const void *b)
+{
+	const struct fp_table *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return (x->pid > y->pid) - (x->pid < y->pid);
+	return (x->table > y->table) - (x->table < y->table);
+}
+
+/* Distinct page tables, each a base page. */
+static uint64_t count_tables(struct fp_object *o, size_t base_page)
+{
+	size_t distinct = 0;
+
+	if (o->ntables)
+		qsort(o->tables, o->ntables, sizeof(*o->tables), cmp_table);
+	for (size_t k = 0; k < o->ntables; k++)
+		distinct += !k || cmp_table(&o->tables[k], &o->tables[k - 1]);
+	free(o->tables);
+	o->tables = NULL;
+	o->ntables = o->tcap = 0;
+	return (uint64_t)distinct * base_page;
+}
+
 static int cmp_index(const void *a, const void *b)
 {
 	uint64_t x = ((const struct fp_page *)a)->index;
@@ -481,7 +570,9 @@ void fp_finish(struct footprint *fp, const struct fp_options *opt)
 		struct fp_object *o = &fp->obj[i];
 		size_t distinct = 0;
 
-		qsort(o->pages, o->npages, sizeof(*o->pages), fp->by_pfn ? cmp_pfn : cmp_index);
+		if (o->npages)	/* qsort(NULL, 0) is undefined */
+			qsort(o->pages, o->npages, sizeof(*o->pages),
+			      fp->by_pfn ? cmp_pfn : cmp_index);
 		for (size_t k = 0; k < o->npages; k++)
 			distinct += !k || (fp->by_pfn ? o->pages[k].pfn != o->pages[k - 1].pfn :
 					   o->pages[k].index != o->pages[k - 1].index);
@@ -489,6 +580,7 @@ void fp_finish(struct footprint *fp, const struct fp_options *opt)
 		free(o->pages);
 		o->pages = NULL;
 		o->npages = o->cap = 0;
+		o->page_tables = count_tables(o, fp->base_page);
 
 		t->objects++;
 		t->views += o->views;
@@ -497,6 +589,7 @@ void fp_finish(struct footprint *fp, const struct fp_options *opt)
 		t->rss += o->rss;
 		t->pss += o->pss_known ? o->pss : 0;
 		t->unique += o->unique;
+		t->page_tables += o->page_tables;
 		if (o->size < 0) {
 			t->unknown_size++;
 		} else {

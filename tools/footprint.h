@@ -36,10 +36,17 @@ struct fp_page {
 	uint64_t pfn, index;
 };
 
+/* A last-level page table of process @pid: the one that maps virtual
+ * address table << fp_object.table_shift. */
+struct fp_table {
+	uint64_t pid, table;
+};
+
 struct fp_object {
 	unsigned major, minor;
 	uint64_t inode;
-	char name[256];		/* path in maps, without " (deleted)" */
+	char name[256];		/* path in maps, without " (deleted)"; cut at a
+				 * UTF-8 character boundary if longer */
 	enum fp_kind kind;
 	size_t page_size;	/* the kernel's page size for its mappings */
 	int hugetlb;
@@ -47,16 +54,23 @@ struct fp_object {
 	uint64_t mapped, rss, pss, swap;
 	int pss_known;		/* the kernel computes no PSS for hugetlb */
 	uint64_t unique;	/* bytes of distinct resident pages */
+	/* Bytes of the last-level page tables its resident pages are mapped
+	 * through, in every view: one base page per table (a table that also
+	 * maps a neighbouring object counts for both). */
+	uint64_t page_tables;
+	unsigned table_shift;	/* a table maps 1 << table_shift bytes */
 	int64_t size, resident;	/* the object's own; -1 unknown */
 	const char *size_from;	/* "fd", "map_files", "sysvipc" or NULL */
 	pid_t pid;		/* the first process seen mapping it */
 	uint64_t vma_start, vma_end;	/* its first mapping, for map_files */
 	struct fp_page *pages;	/* while scanning */
 	size_t npages, cap;
+	struct fp_table *tables;	/* while scanning */
+	size_t ntables, tcap;
 };
 
 struct fp_total {
-	uint64_t mapped, rss, pss, unique, size, resident;
+	uint64_t mapped, rss, pss, unique, size, resident, page_tables;
 	unsigned objects, views, mappings, unknown_size;
 };
 
@@ -70,6 +84,9 @@ struct footprint {
 	struct fp_view *resident;
 	size_t nresident, residentcap;
 	uint64_t process_rss, process_pss;	/* every mapping, as top shows */
+	uint64_t process_pte;	/* VmPTE: all the page tables of the processes */
+	pid_t *pids;		/* scanned, each once */
+	size_t npids, pidcap;
 	int by_pfn;		/* distinct pages told by frame number */
 	int pfn_hidden;		/* a present page showed no frame number */
 	struct fp_total total;
@@ -84,7 +101,8 @@ struct fp_options {
 };
 
 void fp_init(struct footprint *fp);
-/* Add process @pid to @fp (several calls merge objects by device+inode).
+/* Add process @pid to @fp (several calls merge objects by device+inode;
+ * a process already added is not added again).
  * 0, or -errno with a message saying what failed and what to do in @err. */
 int fp_scan(struct footprint *fp, pid_t pid, const struct fp_options *opt, char *err,
 	    size_t errlen);

@@ -55,6 +55,17 @@ static const char *unique_method(const struct footprint *fp)
 	return fp->by_pfn ? "pfn" : "offset";
 }
 
+/* Objects of the kinds whose memmirror backends keep a master mapping. */
+static int has_master(const struct footprint *fp)
+{
+	for (size_t i = 0; i < fp->nobj; i++)
+		if (fp->obj[i].kind == FP_SYSV || fp->obj[i].kind == FP_SHARED_ANON ||
+		    (fp->obj[i].kind == FP_MEMFD &&
+		     !strncmp(fp->obj[i].name, "/memfd:memmirror-native", 23)))
+			return 1;
+	return 0;
+}
+
 static void print_notes(const struct footprint *fp)
 {
 	if (fp->by_pfn)
@@ -68,6 +79,14 @@ static void print_notes(const struct footprint *fp)
 		       "refers to it\n  and /proc/PID/map_files needs CAP_SYS_ADMIN.\n",
 		       fp->total.unknown_size, fp->total.unknown_size > 1 ? "s are" : " is");
 	printf("PSS leaves out hugetlb pages, as the kernel does; RSS here includes them.\n");
+	printf("tables: the page tables that map each object's resident pages, in every "
+	       "view: each\n  view of G GiB of 4 KiB pages costs about 2 MiB of them per "
+	       "GiB.\n");
+	if (has_master(fp))
+		printf("views count every mapping of an object: memmirror's sysv, mremap and "
+		       "native\n  backends also keep one mapping of the whole object (the "
+		       "master that views are\n  made from), so a region with N views of "
+		       "them shows N+1.\n");
 }
 
 static void print_text(const struct footprint *fp, const char *title, int views,
@@ -79,20 +98,21 @@ static void print_text(const struct footprint *fp, const char *title, int views,
 	printf("%s: %u shared object%s, %u view%s\n", title, t->objects,
 	       t->objects == 1 ? "" : "s", t->views, t->views == 1 ? "" : "s");
 	if (t->objects) {
-		printf("%-20s %9s %-11s %5s %8s %8s %8s %8s %8s %8s\n", "object", "inode", "kind",
-		       "views",
-		       "mapped", "RSS", "unique", "size", "resident", "PSS");
+		printf("%-11s %9s %5s %8s %8s %8s %8s %8s %8s %8s  %s\n", "kind", "inode",
+		       "views", "mapped", "RSS", "unique", "size", "resident", "PSS", "tables",
+		       "object");
 		for (size_t i = 0; i < fp->nobj; i++) {
 			const struct fp_object *o = &fp->obj[i];
 			char kind[24];
 
 			snprintf(kind, sizeof(kind), "%s%s", fp_kind_name(o->kind),
 				 o->hugetlb ? (o->page_size >= (1u << 30) ? " 1G" : " 2M") : "");
-			printf("%-20.20s %9llu %-11s %5u %8s %8s %8s %8s %8s %8s\n", o->name,
-			       (unsigned long long)o->inode, kind, o->views, human(b[0], 24, o->mapped), human(b[1], 24, o->rss),
-			       human(b[2], 24, o->unique), human_opt(b[3], 24, o->size),
-			       human_opt(b[4], 24, o->resident),
-			       o->pss_known ? human(b[5], 24, o->pss) : "-");
+			printf("%-11s %9llu %5u %8s %8s %8s %8s %8s %8s %8s  %s\n", kind,
+			       (unsigned long long)o->inode, o->views, human(b[0], 24, o->mapped),
+			       human(b[1], 24, o->rss), human(b[2], 24, o->unique),
+			       human_opt(b[3], 24, o->size), human_opt(b[4], 24, o->resident),
+			       o->pss_known ? human(b[5], 24, o->pss) : "-",
+			       human(b[7], 24, o->page_tables), o->name);
 			for (size_t k = 0; views && k < fp->nview; k++) {
 				const struct fp_view *v = &fp->view[k];
 
@@ -104,18 +124,20 @@ static void print_text(const struct footprint *fp, const char *title, int views,
 				       human(b[6], 24, v->rss));
 			}
 		}
-		printf("%-20s %9s %-11s %5u %8s %8s %8s %8s %8s %8s\n", "total", "", "", t->views,
+		printf("%-11s %9s %5u %8s %8s %8s %8s %8s %8s %8s\n", "total", "", t->views,
 		       human(b[0], 24, t->mapped), human(b[1], 24, t->rss),
 		       human(b[2], 24, t->unique), human(b[3], 24, t->size),
-		       human(b[4], 24, t->resident), human(b[5], 24, t->pss));
+		       human(b[4], 24, t->resident), human(b[5], 24, t->pss),
+		       human(b[7], 24, t->page_tables));
 		if (t->rss > t->unique)
 			printf("RSS counts %s of shared memory that is resident only once: "
 			       "%.1fx the %s it costs.\n", human(b[0], 24, t->rss - t->unique),
 			       t->unique ? (double)t->rss / (double)t->unique : 0.0,
 			       human(b[1], 24, t->unique));
 	}
-	printf("Whole process%s (every mapping): RSS %s, PSS %s.\n", combined ? "es" : "",
-	       human(b[0], 24, fp->process_rss), human(b[1], 24, fp->process_pss));
+	printf("Whole process%s (every mapping): RSS %s, PSS %s, page tables (VmPTE) %s.\n",
+	       combined ? "es" : "", human(b[0], 24, fp->process_rss),
+	       human(b[1], 24, fp->process_pss), human(b[2], 24, fp->process_pte));
 	print_notes(fp);
 }
 
@@ -125,9 +147,13 @@ static void json_report(struct json *j, const struct footprint *fp)
 	const struct fp_total *t = &fp->total;
 
 	json_string(j, "unique_method", unique_method(fp));
+	/* Objects of kinds whose memmirror backends count a master mapping
+	 * among the views (sysv, mremap, native): see print_notes(). */
+	json_bool(j, "master_mappings", has_master(fp));
 	json_object_begin(j, "process");
 	json_uint(j, "rss", fp->process_rss);
 	json_uint(j, "pss", fp->process_pss);
+	json_uint(j, "page_tables", fp->process_pte);
 	json_object_end(j);
 	json_array_begin(j, "objects");
 	for (size_t i = 0; i < fp->nobj; i++) {
@@ -147,6 +173,7 @@ static void json_report(struct json *j, const struct footprint *fp)
 		json_uint(j, "mapped", o->mapped);
 		json_uint(j, "rss", o->rss);
 		json_uint(j, "unique", o->unique);
+		json_uint(j, "page_tables", o->page_tables);
 		if (o->pss_known)
 			json_uint(j, "pss", o->pss);
 		else
@@ -185,11 +212,20 @@ static void json_report(struct json *j, const struct footprint *fp)
 	json_uint(j, "mapped", t->mapped);
 	json_uint(j, "rss", t->rss);
 	json_uint(j, "unique", t->unique);
+	json_uint(j, "page_tables", t->page_tables);
 	json_uint(j, "pss", t->pss);
 	json_uint(j, "size", t->size);
 	json_uint(j, "resident", t->resident);
 	json_uint(j, "unknown_size", t->unknown_size);
 	json_object_end(j);
+}
+
+static int seen(const pid_t *pids, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
 }
 
 static int parse_pid(const char *arg, pid_t *pid)
@@ -239,11 +275,18 @@ int mmr_cmd_footprint(int argc, char **argv)
 		fprintf(stderr, "mmr footprint: out of memory\n");
 		return 1;
 	}
-	for (int i = 0; i < npids; i++)
-		if (parse_pid(argv[optind + i], &pids[i])) {
+	for (int i = 0, n = npids; i < n; i++) {
+		pid_t pid;
+
+		if (parse_pid(argv[optind + i], &pid)) {
 			free(pids);
 			return CLI_EXIT_USAGE;
 		}
+		if (seen(pids, i - (n - npids), pid))
+			npids--;	/* a process counts once, however often named */
+		else
+			pids[i - (n - npids)] = pid;
+	}
 	if (json) {
 		json_doc_begin(&j, stdout, "footprint");
 		json_array_begin(&j, "processes");

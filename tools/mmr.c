@@ -20,19 +20,22 @@ static const char usage_text[] =
 	"usage: mmr <command> [options]\n\n"
 	"  probe [--json]           what works on this machine, and why not\n"
 	"  demo [--borrow-huge-pages]  mirror memory with every backend that works here\n"
-	"  footprint [--json] PID...   what mirrored memory really costs a process\n"
+	"  footprint [--json] [--views] PID...  what mirrored memory really costs\n"
+	"                           processes: RSS, distinct pages, page tables\n"
 	"  bench setup [--json]     region create+view+destroy: library vs raw syscalls\n"
 	"  bench populate [--json] [--size=SIZE]  ways to prefault a mirror\n"
 	"  bench ring [--json] [--quick] [--rounds=N]  mmr_ring against copy-on-wrap,\n"
 	"                           the limits, GNU Radio\n"
 	"  bench heap [--json]      colored pointers through views vs masking\n"
-	"  version                  library version\n"
+	"  bench circbuf [--json] [--size=SIZE]  create+destroy of a double-mapped\n"
+	"                           buffer: mmr_circbuf, GNU Radio, slice-deque\n"
+	"  version, -V, --version   library version\n"
 	"  help [command]           this text, or a command's own\n\n"
 	"Every command takes --help. MMR_BACKEND=<name> overrides the automatic\n"
 	"backend choice. Exit status: 0 success, 1 failure, 2 usage error.\n";
 
 static const char bench_usage[] =
-	"usage: mmr bench <setup|populate|ring|heap> [--json] [options]\n\n"
+	"usage: mmr bench <setup|populate|ring|heap|circbuf> [--json] [options]\n\n"
 	"Run one benchmark; `mmr bench <name> --help` lists its options.\n";
 
 static const struct bench {
@@ -43,13 +46,14 @@ static const struct bench {
 	{ "populate", mmr_bench_populate },
 	{ "ring", mmr_bench_ring },
 	{ "heap", mmr_bench_heap },
+	{ "circbuf", mmr_bench_circbuf },
 };
 
 static int cmd_bench(int argc, char **argv)
 {
 	if (argc < 2)
-		return cli_usage_error("bench", "which benchmark? (setup, populate, ring "
-				       "or heap)");
+		return cli_usage_error("bench", "which benchmark? (setup, populate, ring, "
+				       "heap or circbuf)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cli_help(bench_usage);
 	for (size_t i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
@@ -123,7 +127,7 @@ static int run(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return cli_help(usage_text);
-	if (!strcmp(argv[1], "--version"))
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
 		return cmd_version(argc - 1, argv + 1);
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))

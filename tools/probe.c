@@ -2,6 +2,7 @@
 /* mmr probe: what works on this machine, why the rest does not, and what
  * to do about it. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "memmirror.h"
@@ -38,6 +39,50 @@ static void pools(const struct mmr_probe_report *rep, struct pool out[2])
 				rep->huge_1g_total, rep->huge_1g_free };
 }
 
+/* What regions without an explicit backend use: $MMR_BACKEND overrides
+ * AUTO's choice, and a name that is no backend makes every one fail. */
+struct choice {
+	const char *env;	/* MMR_BACKEND, NULL if unset or empty */
+	int backend;		/* what they get; -1: the name is no backend */
+	int works;		/* that backend works here */
+};
+
+static void choose(const struct mmr_probe_report *rep, struct choice *c)
+{
+	c->env = getenv("MMR_BACKEND");
+	if (c->env && !*c->env)
+		c->env = NULL;
+	c->backend = c->env ? mmr_backend_from_name(c->env) : MMR_BACKEND_AUTO;
+	if (c->backend == MMR_BACKEND_AUTO)
+		c->backend = rep->best;
+	c->works = c->backend > 0 && c->backend < MMR_BACKEND_COUNT &&
+		   rep->backend[c->backend].available;
+}
+
+static void print_choice(const struct mmr_probe_report *rep, const struct choice *c)
+{
+	char names[128] = "";
+
+	if (!c->env) {
+		printf("Backends (AUTO picks %s):\n", mmr_backend_name(rep->best));
+		return;
+	}
+	if (c->backend < 0) {
+		for (int b = 1; b < MMR_BACKEND_COUNT; b++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 b > 1 ? ", " : "", mmr_backend_name(b));
+		printf("MMR_BACKEND=%s is not a backend: every region created without one "
+		       "fails.\n  Unset it, or set it to auto or one of: %s.\n\n", c->env,
+		       names);
+		printf("Backends (without MMR_BACKEND, AUTO would pick %s):\n",
+		       mmr_backend_name(rep->best));
+		return;
+	}
+	printf("Backends (MMR_BACKEND=%s: regions use %s%s; AUTO alone would pick %s):\n",
+	       c->env, mmr_backend_name(c->backend),
+	       c->works ? "" : ", which does NOT work here", mmr_backend_name(rep->best));
+}
+
 static const char *yesno(int v)
 {
 	return v ? "yes" : "no";
@@ -46,11 +91,13 @@ static const char *yesno(int v)
 static void print_text(const struct mmr_probe_report *rep)
 {
 	struct pool pl[2];
+	struct choice c;
 	char path[128];
 
 	printf("memmirror %s on Linux %s, base page %zu bytes\n\n", MMR_VERSION_STRING,
 	       rep->kernel, rep->base_page_size);
-	printf("Backends (AUTO picks %s):\n", mmr_backend_name(rep->best));
+	choose(rep, &c);
+	print_choice(rep, &c);
 	for (int b = 1; b < MMR_BACKEND_COUNT; b++) {
 		const struct mmr_backend_status *st = &rep->backend[b];
 
@@ -80,6 +127,7 @@ static void print_text(const struct mmr_probe_report *rep)
 
 static void print_json(const struct mmr_probe_report *rep)
 {
+	struct choice c;
 	struct pool pl[2];
 	struct json j;
 	char path[128];
@@ -87,6 +135,12 @@ static void print_json(const struct mmr_probe_report *rep)
 	json_doc_begin(&j, stdout, "probe");
 	json_uint(&j, "base_page_size", rep->base_page_size);
 	json_string(&j, "best", mmr_backend_name(rep->best));
+	choose(rep, &c);
+	/* What regions without an explicit backend get: MMR_BACKEND's choice;
+	 * null with env_backend set: the name is no backend, they all fail. */
+	json_string(&j, "env_backend", c.env);
+	json_string(&j, "default", c.backend < 0 ? NULL : mmr_backend_name(c.backend));
+	json_bool(&j, "default_works", c.works);
 	json_object_begin(&j, "backends");
 	for (int b = 1; b < MMR_BACKEND_COUNT; b++) {
 		const struct mmr_backend_status *st = &rep->backend[b];

@@ -12,6 +12,7 @@ Pure Python over libmemmirror.so.0 (ctypes) with numpy arrays as views:
 Errors are OSError (or its errno subclasses) carrying mmr_last_error().
 """
 from ._lib import last_error
+from .circbuf import CircBuf
 from .region import (ACCEPT_UNSEALED, BACKENDS, FIXED, FIXED_NOREPLACE, HUGE,
                      HUGE_1GB, HUGE_2MB, POPULATE, REQUIRE_SEALED, THP, Region,
                      mirror)

@@ -22,7 +22,7 @@
 struct json {
 	FILE *f;
 	int depth;
-	unsigned char items[JSON_MAX_DEPTH];	/* members written at each level */
+	unsigned long items[JSON_MAX_DEPTH];	/* members written at each level */
 	unsigned char array[JSON_MAX_DEPTH];	/* the level is an array */
 };
 
@@ -35,7 +35,9 @@ void json_object_end(struct json *j);
 void json_array_begin(struct json *j, const char *key);
 void json_array_end(struct json *j);
 
-void json_string(struct json *j, const char *key, const char *s);	/* NULL: null */
+/* NULL: null. Bytes that are not UTF-8 are written as \u00XX (the
+ * Latin-1 character of that byte), so the document stays valid UTF-8. */
+void json_string(struct json *j, const char *key, const char *s);
 void json_int(struct json *j, const char *key, long long v);
 void json_uint(struct json *j, const char *key, unsigned long long v);
 void json_bool(struct json *j, const char *key, int v);
@@ -51,6 +53,10 @@ void json_errno(struct json *j, const char *key, int err);
 void json_doc_begin(struct json *j, FILE *f, const char *command);
 /* Closes "result" and the document, ends the line. */
 void json_doc_end(struct json *j);
+
+/* How many bytes of @s to keep to cut it to at most @max bytes without
+ * splitting a UTF-8 character. */
+size_t json_utf8_cut(const char *s, size_t max);
 
 /* The symbolic name of an errno value ("ENOTSUP"), or "E<number>". */
 const char *json_errno_name(int err, char *buf, size_t len);

@@ -22,13 +22,76 @@ static void indent(struct json *j)
 		fputs("  ", j->f);
 }
 
-static void put_string(FILE *f, const char *s)
+/* Length of the valid UTF-8 sequence at @s (1 to 4), or 0 if it is not
+ * one: a stray continuation byte, an overlong form, a surrogate, a value
+ * past U+10FFFF, or a sequence cut short. */
+static size_t utf8_len(const unsigned char *s)
 {
+	unsigned c = s[0];
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;	/* allowed range of the second byte */
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;	/* overlong */
+	else if (c == 0xed)
+		hi = 0x9f;	/* surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;	/* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f;	/* past U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+size_t json_utf8_cut(const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (u[i]) {
+		size_t n = utf8_len(u + i);
+
+		if (!n)
+			n = 1;	/* a stray byte is a character of its own (\u00XX) */
+		if (i + n > max)
+			break;
+		i += n;
+	}
+	return i;
+}
+
+static void put_string(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
 	fputc('"', f);
 	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+		unsigned char c = *s;
+		size_t n;
 
-		if (c == '"' || c == '\\')
+		if (c >= 0x80) {
+			n = utf8_len(s);
+			if (!n) {
+				fprintf(f, "\\u%04x", c);
+				continue;
+			}
+			fwrite(s, 1, n, f);
+			s += n - 1;
+		} else if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", f);
