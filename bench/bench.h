@@ -24,4 +24,23 @@ static inline uint64_t bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* qsort() order of doubles, for medians. */
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* ns per call of @fn over @iters calls (one round), or -1 if one fails. */
+static inline double bench_round_ns(int (*fn)(void), int iters)
+{
+	uint64_t t0 = bench_now_ns();
+
+	for (int i = 0; i < iters; i++)
+		if (fn())
+			return -1;
+	return (double)(bench_now_ns() - t0) / iters;
+}
+
 #endif

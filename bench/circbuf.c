@@ -157,23 +157,6 @@ static int ring(void)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double round_ns(int (*fn)(void), int iters)
-{
-	uint64_t t0 = bench_now_ns();
-
-	for (int i = 0; i < iters; i++)
-		if (fn())
-			return -1;
-	return (double)(bench_now_ns() - t0) / iters;
-}
-
 static const char usage[] =
 	"usage: mmr bench circbuf [--json] [--size=SIZE]\n\n"
 	"Time creating and destroying a buffer of SIZE bytes (default 64K) mapped\n"
@@ -227,16 +210,16 @@ int mmr_bench_circbuf(int argc, char **argv)
 		return cli_usage_error("bench circbuf", "--size=%zu is not a multiple of the "
 				       "page size (%zu)", size, page);
 	for (int k = 0; k < N; k++)	/* warm up, and fail early */
-		if (round_ns(cases[k].fn, 10) < 0) {
+		if (bench_round_ns(cases[k].fn, 10) < 0) {
 			fprintf(stderr, "mmr bench circbuf: %s failed: %s\n", cases[k].name,
 				k >= 3 ? mmr_last_error() : strerror(errno));
 			return 1;
 		}
 	for (int i = 0; i < ROUNDS; i++)	/* interleaved: the same noise */
 		for (int k = 0; k < N; k++)
-			t[k][i] = round_ns(cases[k].fn, iters);
+			t[k][i] = bench_round_ns(cases[k].fn, iters);
 	for (int k = 0; k < N; k++) {
-		qsort(t[k], ROUNDS, sizeof(double), cmp_double);
+		qsort(t[k], ROUNDS, sizeof(double), bench_cmp_double);
 		med[k] = t[k][ROUNDS / 2];
 	}
 	mmr_circbuf_trim();

@@ -86,13 +86,6 @@ __attribute__((noinline)) static uint64_t walk_masked(const struct node *p, size
 	return sum;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* Keeps the walks from being optimised away (file scope: clang calls a
  * static local that is only stored to "set but not used"). */
 static volatile uint64_t sink;
@@ -108,7 +101,7 @@ static double time_walk(const struct node *start, size_t n, uintptr_t mask, int 
 		sink += masked ? walk_masked(start, n, mask) : walk_direct(start, n);
 		t[r] = (double)(bench_now_ns() - t0) / (double)n;
 	}
-	qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
+	qsort(t, ROUNDS, sizeof(t[0]), bench_cmp_double);
 	return t[ROUNDS / 2];
 }
 
@@ -478,7 +471,7 @@ static int wait_round(int is_zgc, size_t big, double *first_ms, double *worst_ms
 
 static double median(double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
 	return v[n / 2];
 }
 

@@ -74,13 +74,6 @@ static double one(struct ctx *c, enum method m)
 	return r ? -1 : (double)(t1 - t0) / (double)pages;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static const char usage[] =
 	"usage: mmr bench populate [--json] [--size=SIZE]\n\n"
 	"Time ways of filling the page tables of a new view of a resident memfd\n"
@@ -158,7 +151,7 @@ int mmr_bench_populate(int argc, char **argv)
 		one(&c, (enum method)m);	/* warm up */
 		for (int i = 0; i < ROUNDS; i++)
 			t[i] = one(&c, (enum method)m);
-		qsort(t, ROUNDS, sizeof(t[0]), cmp_double);
+		qsort(t, ROUNDS, sizeof(t[0]), bench_cmp_double);
 		med[m] = t[0] < 0 ? -1 : t[ROUNDS / 2];
 	}
 	if (json) {

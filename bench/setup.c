@@ -132,24 +132,6 @@ static int lib(void)
 	return 0;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* ns per iteration of @fn, one round. */
-static double round_ns(int (*fn)(void), int iters)
-{
-	uint64_t t0 = bench_now_ns();
-
-	for (int i = 0; i < iters; i++)
-		if (fn())
-			return -1;
-	return (double)(bench_now_ns() - t0) / iters;
-}
-
 static const char usage[] =
 	"usage: mmr bench setup [--json]\n\n"
 	"Time creating a 64 KiB region, mapping two views and destroying it, through\n"
@@ -222,19 +204,19 @@ int mmr_bench_setup(int argc, char **argv)
 			continue;
 		}
 		lib_backend = cases[k].b;
-		round_ns(lib, iters / 10);	/* warm up */
-		round_ns(cases[k].raw, iters / 10);
+		bench_round_ns(lib, iters / 10);	/* warm up */
+		bench_round_ns(cases[k].raw, iters / 10);
 		for (int i = 0; i < ROUNDS; i++) {	/* interleaved: same noise */
-			l[i] = round_ns(lib, iters);
-			r[i] = round_ns(cases[k].raw, iters);
+			l[i] = bench_round_ns(lib, iters);
+			r[i] = bench_round_ns(cases[k].raw, iters);
 			if (l[i] < 0 || r[i] < 0) {
 				fprintf(stderr, "mmr bench setup: %s failed: %s\n", name,
 					l[i] < 0 ? mmr_last_error() : strerror(errno));
 				return 1;
 			}
 		}
-		qsort(l, ROUNDS, sizeof(double), cmp_double);
-		qsort(r, ROUNDS, sizeof(double), cmp_double);
+		qsort(l, ROUNDS, sizeof(double), bench_cmp_double);
+		qsort(r, ROUNDS, sizeof(double), bench_cmp_double);
 		lm = l[ROUNDS / 2];
 		rm = r[ROUNDS / 2];
 		if (json) {
