@@ -1591,7 +1591,7 @@ static void op_move(struct worker *w, bool dontunmap)
 		flags |= MREMAP_DONTUNMAP;
 	if (cfg.have_populate && chance(w, 20) &&
 	    !(kind_huge(o->kind) && known("hugetlb-populate-nesting")))
-		flags |= MREMAP_POPULATE;	/* allowed: a move */
+		flags |= MREMAP_POPULATE;	/* refused: a move has nothing new */
 	op_desc(w, "%s %s obj%d view %p len=%#zx flags=%#x at=%p",
 		dontunmap ? "dontunmap" : "move", kind_names[o->kind], v->obj,
 		(void *)v->addr, len, flags, (void *)at);
@@ -1600,6 +1600,9 @@ static void op_move(struct worker *w, bool dontunmap)
 		allowed |= E(EINVAL);
 	if ((v->flags & V_SEALED) || (at && range_sealed(w, at, len)))
 		allowed = E(EPERM) | (allowed & E(EINVAL));
+	/* patch 10: MREMAP_POPULATE on a move is EINVAL, checked first */
+	if (flags & MREMAP_POPULATE)
+		allowed = E(EINVAL);
 	old = v->addr;
 	t = *v;
 	pthread_rwlock_wrlock(&placement);
@@ -2115,8 +2118,8 @@ static void op_badargs(struct worker *w)
 		break;
 	}
 	default:
-		what = "an unknown flag (32)";
-		flags |= 32;
+		what = "an unknown flag (128)";
+		flags |= 128;
 		break;
 	}
 	op_desc(w, "bad mremap: %s: src %p len=%#zx new=%#zx flags=%#x at=%p",
