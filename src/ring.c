@@ -32,18 +32,6 @@ static inline size_t ring_off(const struct mmr_ring *r, uint64_t idx)
 	return r->mask ? (size_t)(idx & r->mask) : (size_t)(idx % r->cap);
 }
 
-int ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	atomic_fetch_add_explicit(&r->sh->errors, 1, memory_order_relaxed);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return mmri_err(EINVAL, "%s", msg);
-}
-
 /* ---- setup ---- */
 
 /* Reserve the range, then place both views over it. */
@@ -85,7 +73,9 @@ static struct mmr_ring *ring_alloc(void)
 	if (r) {
 		memset(r, 0, sizeof(*r));
 		r->peer_fd[0] = r->peer_fd[1] = -1;
+		r->end_fd[0] = r->end_fd[1] = -1;
 		r->efd[0] = r->efd[1] = -1;
+		r->lock_fd = -1;
 		r->spin = RING_SPIN_DEFAULT;
 	}
 	return r;
@@ -93,7 +83,7 @@ static struct mmr_ring *ring_alloc(void)
 
 static void ring_free(struct mmr_ring *r)
 {
-	ring_sync_detach(r);
+	mmri_ring_sync_detach(r);
 	/* Destroying the region unmaps the views; the munmap then returns
 	 * what is left of the reservation after a failed ring_map(). */
 	mmr_region_destroy(r->reg);
@@ -184,13 +174,17 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 	r->sh->version = RING_VERSION;
 	r->sh->hdr_size = (uint32_t)page;
 	r->sh->capacity = cap;
-	/* Last, so that a peer never sees a ring half described. */
-	ring_publish_magic(r->sh);
-	ring_sync_attach(r);
-	ret = ring_poll_create(r);
+	ret = mmri_ring_ends_init(r);
 	if (ret)
 		goto fail;
-	ret = ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_create");
+	/* Last, so that a peer never sees a ring half described. */
+	ring_publish_magic(r->sh);
+	mmri_ring_lock_file(r);
+	mmri_ring_sync_attach(r);
+	ret = mmri_ring_poll_create(r);
+	if (ret)
+		goto fail;
+	ret = mmri_ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_create");
 	if (ret)
 		goto fail;
 	*out = r;
@@ -281,8 +275,9 @@ int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags)
 					mmr_region_size(r->reg));
 	if (ret)
 		goto fail;
-	ring_sync_attach(r);
-	ret = ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_open_fd");
+	mmri_ring_sync_attach(r);
+	mmri_ring_lock_file(r);
+	ret = mmri_ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_open_fd");
 	if (ret)
 		goto fail;
 	*out = r;
@@ -392,7 +387,7 @@ void mmr_ring_produce(mmr_ring *r, size_t n)
 	mmr_barrier();
 	if (__builtin_expect(room == SIZE_MAX || n > room, 0)) {
 		if (room != SIZE_MAX)
-			ring_misuse(r, "mmr_ring_produce: %zu bytes but only %zu are free: "
+			mmri_ring_misuse(r, "mmr_ring_produce: %zu bytes but only %zu are free: "
 				    "ignored", n, room);
 		return;
 	}
@@ -451,7 +446,7 @@ void mmr_ring_consume(mmr_ring *r, size_t n)
 	mmr_barrier();
 	if (__builtin_expect(fill == SIZE_MAX || n > fill, 0)) {
 		if (fill != SIZE_MAX)
-			ring_misuse(r, "mmr_ring_consume: %zu bytes but only %zu are "
+			mmri_ring_misuse(r, "mmr_ring_consume: %zu bytes but only %zu are "
 				    "filled: ignored", n, fill);
 		return;
 	}

@@ -75,7 +75,7 @@ int mmr_ring_fast_setup(mmr_ring *r, unsigned role, struct mmr_ring_fast *f,
 void mmr_ring_fast_wake(const struct mmr_ring_fast *f)
 {
 	if (f && f->ring)
-		ring_wake(f->ring, f->role == MMR_RING_PRODUCER);
+		mmri_ring_wake(f->ring, f->role == MMR_RING_PRODUCER);
 }
 
 void *mmr_ring_fast_refuse(const struct mmr_ring_fast *f, const char *fn)
@@ -92,7 +92,7 @@ void *mmr_ring_fast_refuse(const struct mmr_ring_fast *f, const char *fn)
 			 "MMR_RING_%s for this end", fn, producer ? "consumer" : "producer",
 			 producer ? "PRODUCER" : "CONSUMER");
 	else
-		ring_misuse(f->ring, "%s: more bytes than the capacity (%llu)", fn,
+		mmri_ring_misuse(f->ring, "%s: more bytes than the capacity (%llu)", fn,
 			    (unsigned long long)f->cap);
 	errno = EINVAL;
 	return NULL;

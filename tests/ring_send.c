@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include "helpers.h"
+#include "ring_sync.h"
 
 static int send_recv_process(void)
 {
@@ -73,7 +74,7 @@ static int send_raw(int sock, const void *payload, size_t len, int fd, int nfds)
 
 static int send_recv_refusals(void)
 {
-	struct { char name[8]; uint32_t version, pad; } tag = { "mmr_rin", 4, 0 };
+	struct { char name[8]; uint32_t version, pad; } tag = { "mmr_rin", RING_VERSION, 0 };
 	mmr_ring *r, *got = (mmr_ring *)1;
 	int sv[2], fds, maps;
 
