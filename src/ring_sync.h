@@ -148,11 +148,12 @@ struct mmr_ring {
 	/* The ends this handle holds: the open file description whose OFD
 	 * lock keeps a process's end alive (-1 for a thread's end), the
 	 * claim's token, and who claimed it (a copy inherited across fork()
-	 * keeps the end alive but does not close it). */
+	 * keeps the end alive but does not close it). Atomic (relaxed): two
+	 * threads may hold an end each on one handle and look at the other. */
 	int end_fd[2];
-	uint64_t token[2];
-	uint32_t owner_pid[2];
-	uint32_t owner_tid[2];	/* the holder thread of a thread's end, else 0 */
+	_Atomic uint64_t token[2];
+	_Atomic uint32_t owner_pid[2];
+	_Atomic uint32_t owner_tid[2];	/* the holder of a thread's end, else 0 */
 	/* The file the ends' locks are on (the object's fd, or a memfd of
 	 * our own for a backend without one), and whether it is ours. */
 	int lock_fd;
