@@ -337,9 +337,20 @@ struct mmr_ring_fast {
  * unusable (every call on it refuses with EINVAL). */
 int mmr_ring_fast_setup(mmr_ring *r, unsigned role, struct mmr_ring_fast *f,
 			unsigned version, size_t size);
-/* The slow halves of the inline calls: wake the sleeping peer; refuse a
- * call on a NULL, unset or wrong-end @f (EINVAL, message), returns NULL. */
+/* The slow halves of the inline calls. mmr_ring_fast_wake(): wake the
+ * sleeping peer. mmr_ring_fast_slow(): what the inline call @op
+ * (MMR_RING_FAST_GET: reserve or peek; MMR_RING_FAST_PUT: produce or
+ * consume) of the @role end could not do from the last index seen: it
+ * looks at the peer's index again, then does the call, or refuses a
+ * NULL, unset or wrong-end @f, more bytes than the capacity or than are
+ * free (filled), and corrupt indices (EINVAL, message, counted in
+ * mmr_ring_error()); a GET returns NULL with errno EAGAIN while fewer
+ * bytes are free (filled). mmr_ring_fast_refuse(): the same refusals for
+ * programs built with earlier headers, the end named by @fn. */
+#define MMR_RING_FAST_GET	0u
+#define MMR_RING_FAST_PUT	1u
 void mmr_ring_fast_wake(const struct mmr_ring_fast *f);
+void *mmr_ring_fast_slow(struct mmr_ring_fast *f, unsigned role, unsigned op, size_t n);
 void *mmr_ring_fast_refuse(const struct mmr_ring_fast *f, const char *fn);
 
 static inline int mmr_ring_fast_init(mmr_ring *r, unsigned role,
@@ -348,13 +359,51 @@ static inline int mmr_ring_fast_init(mmr_ring *r, unsigned role,
 	return mmr_ring_fast_setup(r, role, f, MMR_RING_FAST_VERSION, sizeof(*f));
 }
 
+/*
+ * The ring's index protocol, written once: these inline calls are what
+ * programs compile in, and what the library's own mmr_ring_produce(),
+ * mmr_ring_consume(), mmr_ring_reserve() and mmr_ring_peek() run (as
+ * liburing's library and programs share its inline ring helpers).
+ *
+ * The barriers, by name:
+ *   mmr_ring_fast_own_()      this end's index: written by this end only,
+ *			       its own last store, no ordering;
+ *   mmr_ring_fast_acquire_()  the peer's index, acquire: the producer's
+ *			       stores to the bytes it produced happen before
+ *			       the consumer's loads of them; the consumer's
+ *			       loads of the bytes it released happen before
+ *			       the producer overwrites them;
+ *   mmr_ring_fast_publish_()  release store of this end's index, then a
+ *			       look at the peer's threshold: light, program
+ *			       order alone (a sleeper runs membarrier(2)
+ *			       after storing its threshold); heavy, both
+ *			       seq_cst. The pairing is in src/ring_sync.c.
+ * and mmr_barrier() around the spans, which the caller reads and writes
+ * through a view the peer reaches through the other.
+ *
+ * Producer and consumer make the same move with one number changed (as
+ * DPDK's __rte_ring_headtail_move_head_st takes the capacity or 0): the
+ * bytes an end may move are bias + peer - own, bias the capacity for the
+ * producer (free = capacity + tail - head) and 0 for the consumer
+ * (filled = head - tail); more than the capacity means corrupt indices.
+ */
+static inline uint64_t mmr_ring_fast_own_(const struct mmr_ring_fast *f)
+{
+	return __atomic_load_n(f->own, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t mmr_ring_fast_acquire_(const struct mmr_ring_fast *f)
+{
+	return __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
+}
+
 static inline size_t mmr_ring_fast_off_(const struct mmr_ring_fast *f, uint64_t idx)
 {
 	return (size_t)(f->mask ? idx & f->mask : idx % f->cap);
 }
 
 /* Store this end's new index, then wake the peer if it sleeps and @idx
- * meets its threshold (the pairing is in src/ring_sync.c). */
+ * meets its threshold. */
 static inline void mmr_ring_fast_publish_(const struct mmr_ring_fast *f, uint64_t idx)
 {
 	uint64_t w;
@@ -371,93 +420,86 @@ static inline void mmr_ring_fast_publish_(const struct mmr_ring_fast *f, uint64_
 		mmr_ring_fast_wake(f);
 }
 
+/* Whether @n bytes are not there by the peer's index @peer: fewer than
+ * @n, or corrupt indices (as one unsigned comparison: n <= avail <= cap). */
+static inline int mmr_ring_fast_short_(const struct mmr_ring_fast *f, uint64_t bias,
+				       uint64_t own, uint64_t peer, size_t n)
+{
+	return bias + peer - own - n > f->cap - n;
+}
+
+/* reserve (producer, @bias the capacity) and peek (consumer, 0): @n
+ * contiguous bytes; the peer's line is read only when the last index
+ * seen leaves too few. */
+static inline void *mmr_ring_fast_get_(struct mmr_ring_fast *f, unsigned role,
+				       uint64_t bias, size_t n)
+{
+	uint64_t own;
+
+	if (__builtin_expect(!f || f->role != role || n > f->cap, 0))
+		return mmr_ring_fast_slow(f, role, MMR_RING_FAST_GET, n);
+	own = mmr_ring_fast_own_(f);
+	if (__builtin_expect(mmr_ring_fast_short_(f, bias, own, f->seen, n), 0)) {
+		f->seen = mmr_ring_fast_acquire_(f);
+		if (mmr_ring_fast_short_(f, bias, own, f->seen, n)) {
+			if (bias + f->seen - own <= f->cap) {
+				errno = EAGAIN;
+				return NULL;
+			}
+			return mmr_ring_fast_slow(f, role, MMR_RING_FAST_GET, n);
+		}
+	}
+	mmr_barrier();
+	return f->data + mmr_ring_fast_off_(f, own);
+}
+
+/* produce (producer) and consume (consumer): publish @n bytes moved at
+ * the get; the slow path looks at the peer's index again, or refuses. */
+static inline void mmr_ring_fast_put_(struct mmr_ring_fast *f, unsigned role,
+				      uint64_t bias, size_t n)
+{
+	uint64_t own;
+
+	if (__builtin_expect(!f || f->role != role, 0)) {
+		mmr_ring_fast_slow(f, role, MMR_RING_FAST_PUT, n);
+		return;
+	}
+	own = mmr_ring_fast_own_(f);
+	/* The caller's accesses to the span stay before the release. */
+	mmr_barrier();
+	if (__builtin_expect(n > f->cap ||
+			     mmr_ring_fast_short_(f, bias, own, f->seen, n), 0)) {
+		mmr_ring_fast_slow(f, role, MMR_RING_FAST_PUT, n);
+		return;
+	}
+	mmr_ring_fast_publish_(f, own + n);
+	mmr_barrier();
+}
+
 /* mmr_ring_reserve() inline: @n contiguous free bytes, or NULL with errno
  * EAGAIN (fewer free) or EINVAL (misuse, corrupt indices: message). */
 static inline void *mmr_ring_fast_reserve(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t head;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_PRODUCER || n > f->cap, 0))
-		return mmr_ring_fast_refuse(f, "mmr_ring_fast_reserve");
-	head = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* Filled by the last tail seen, as unsigned: a tail ahead of the
-	 * head (garbage) is huge, and so is refused. */
-	if (__builtin_expect(head - f->seen > f->cap - n, 0)) {
-		f->seen = __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
-		if (head - f->seen > f->cap - n) {
-			if (head - f->seen <= f->cap) {
-				errno = EAGAIN;
-				return NULL;
-			}
-			return mmr_ring_reserve(f->ring, n);	/* counts, says why */
-		}
-	}
-	mmr_barrier();
-	return f->data + mmr_ring_fast_off_(f, head);
+	return mmr_ring_fast_get_(f, MMR_RING_PRODUCER, f ? f->cap : 0, n);
 }
 
 /* mmr_ring_produce() inline: publish @n bytes written at the reserve. */
 static inline void mmr_ring_fast_produce(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t head;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_PRODUCER, 0)) {
-		mmr_ring_fast_refuse(f, "mmr_ring_fast_produce");
-		return;
-	}
-	head = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* The caller's stores through the view stay before the release. */
-	mmr_barrier();
-	if (__builtin_expect(n > f->cap || head - f->seen > f->cap - n, 0)) {
-		mmr_ring_produce(f->ring, n);	/* looks again, or refuses */
-		return;
-	}
-	mmr_ring_fast_publish_(f, head + n);
-	mmr_barrier();
+	mmr_ring_fast_put_(f, MMR_RING_PRODUCER, f ? f->cap : 0, n);
 }
 
 /* mmr_ring_peek() inline: the next @n filled bytes, or NULL with errno
  * EAGAIN (fewer filled) or EINVAL. */
 static inline const void *mmr_ring_fast_peek(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t tail;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_CONSUMER || n > f->cap, 0))
-		return mmr_ring_fast_refuse(f, "mmr_ring_fast_peek");
-	tail = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* n <= filled <= cap, as one unsigned comparison. */
-	if (__builtin_expect(f->seen - tail - n > f->cap - n, 0)) {
-		f->seen = __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
-		if (f->seen - tail - n > f->cap - n) {
-			if (f->seen - tail <= f->cap) {
-				errno = EAGAIN;
-				return NULL;
-			}
-			return mmr_ring_peek(f->ring, n);	/* counts, says why */
-		}
-	}
-	mmr_barrier();
-	return f->data + mmr_ring_fast_off_(f, tail);
+	return mmr_ring_fast_get_(f, MMR_RING_CONSUMER, 0, n);
 }
 
 /* mmr_ring_consume() inline: release @n bytes read at the peek. */
 static inline void mmr_ring_fast_consume(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t tail;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_CONSUMER, 0)) {
-		mmr_ring_fast_refuse(f, "mmr_ring_fast_consume");
-		return;
-	}
-	tail = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* The caller's loads of these bytes stay before the release. */
-	mmr_barrier();
-	if (__builtin_expect(n > f->cap || f->seen - tail - n > f->cap - n, 0)) {
-		mmr_ring_consume(f->ring, n);
-		return;
-	}
-	mmr_ring_fast_publish_(f, tail + n);
-	mmr_barrier();
+	mmr_ring_fast_put_(f, MMR_RING_CONSUMER, 0, n);
 }
 
 /* ---- end of ring buffer ---- */

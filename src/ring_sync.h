@@ -3,14 +3,11 @@
  * Private to libmemmirror: the ring's shared header, its handle, and the
  * synchronisation between producer and consumer (src/ring_sync.c).
  *
- * Every cross-side access is a C11 atomic. The acquire/release pairs:
+ * The index protocol (publishing head and tail, reading the peer's) is
+ * memmirror.h's inline one (mmr_ring_fast_*), with its barrier
+ * vocabulary; the library runs it on the handle's fast[] views. Here,
+ * the other acquire/release pairs:
  *
- *   ring_publish_head()  release  ->  ring_acquire_head()  acquire
- *	the producer's stores to the data it produced happen before the
- *	consumer's loads of them;
- *   ring_publish_tail()  release  ->  ring_acquire_tail()  acquire
- *	the consumer's loads of the data it released happen before the
- *	producer overwrites it;
  *   ring_publish_magic() release  ->  ring_acquire_magic() acquire
  *	the header's description is complete before a peer trusts it;
  *   ring_end_close()     release  ->  ring_end_state()     acquire
@@ -163,30 +160,11 @@ struct mmr_ring {
 	uint32_t peer_pid[2];
 	uint64_t peer_seen_ns[2];	/* when a probe last found it alive */
 
-	/* The last index seen of the other side, a lower bound (indices only
-	 * grow) that spares produce() and consume() a trip to the peer's
-	 * cache line. One line per side: the two may be different threads. */
-	_Alignas(RING_LINE) uint64_t seen_tail;	/* producer's */
-	_Alignas(RING_LINE) uint64_t seen_head;	/* consumer's */
+	/* Each end as the inline protocol of memmirror.h sees it: the
+	 * library's produce/consume/reserve/peek run it on these. One line
+	 * per end: the two may be different threads. [enum ring_role] */
+	_Alignas(RING_LINE) struct mmr_ring_fast fast[2];
 };
-
-/* ---- the acquire/release pairs ---- */
-
-static inline uint64_t ring_own_index(_Atomic uint64_t *idx)
-{
-	/* Written by this side only: its own last store, no ordering. */
-	return atomic_load_explicit(idx, memory_order_relaxed);
-}
-
-static inline uint64_t ring_acquire_head(struct ring_shared *sh)
-{
-	return atomic_load_explicit(&sh->head, memory_order_acquire);
-}
-
-static inline uint64_t ring_acquire_tail(struct ring_shared *sh)
-{
-	return atomic_load_explicit(&sh->tail, memory_order_acquire);
-}
 
 static inline void ring_publish_magic(struct ring_shared *sh)
 {
@@ -202,38 +180,8 @@ static inline uint64_t ring_acquire_magic(struct ring_shared *sh)
  * threshold was met. */
 void mmri_ring_wake(const struct mmr_ring *r, bool readable);
 
-/*
- * Store a new index (release), then wake the other side if it sleeps and
- * its threshold is met. Light: a release store and program order (the
- * sleeper's membarrier does the rest); heavy: seq_cst, paired with the
- * sleeper's seq_cst threshold store.
- */
-static inline void ring_publish(const struct mmr_ring *r, _Atomic uint64_t *idx,
-				uint64_t v, _Atomic uint64_t *want, bool readable)
-{
-	uint64_t w;
-
-	if (r->light) {
-		atomic_store_explicit(idx, v, memory_order_release);
-		atomic_signal_fence(memory_order_seq_cst);
-		w = atomic_load_explicit(want, memory_order_relaxed);
-	} else {
-		atomic_store(idx, v);
-		w = atomic_load(want);
-	}
-	if (__builtin_expect(w != 0, 0) && (int64_t)(v - w) >= 0)
-		mmri_ring_wake(r, readable);
-}
-
-static inline void ring_publish_head(struct mmr_ring *r, uint64_t head)
-{
-	ring_publish(r, &r->sh->head, head, &r->sh->rd_want, true);
-}
-
-static inline void ring_publish_tail(struct mmr_ring *r, uint64_t tail)
-{
-	ring_publish(r, &r->sh->tail, tail, &r->sh->wr_want, false);
-}
+/* ring_fast.c: fill @f for the @role end (MMR_RING_PRODUCER/CONSUMER). */
+void mmri_ring_fast_fill(struct mmr_ring *r, unsigned role, struct mmr_ring_fast *f);
 
 /* ---- ring_sync.c ---- */
 
