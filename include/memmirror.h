@@ -428,17 +428,22 @@ static inline int mmr_ring_fast_short_(const struct mmr_ring_fast *f, uint64_t b
 	return bias + peer - own - n > f->cap - n;
 }
 
-/* reserve (producer, @bias the capacity) and peek (consumer, 0): @n
- * contiguous bytes; the peer's line is read only when the last index
- * seen leaves too few. */
-static inline void *mmr_ring_fast_get_(struct mmr_ring_fast *f, unsigned role,
-				       uint64_t bias, size_t n)
+/* The bias of an end: the capacity for the producer, 0 for the consumer. */
+static inline uint64_t mmr_ring_fast_bias_(const struct mmr_ring_fast *f, unsigned role)
 {
-	uint64_t own;
+	return role == MMR_RING_PRODUCER ? f->cap : 0;
+}
+
+/* reserve (producer) and peek (consumer): @n contiguous bytes; the
+ * peer's line is read only when the last index seen leaves too few. */
+static inline void *mmr_ring_fast_get_(struct mmr_ring_fast *f, unsigned role, size_t n)
+{
+	uint64_t own, bias;
 
 	if (__builtin_expect(!f || f->role != role || n > f->cap, 0))
 		return mmr_ring_fast_slow(f, role, MMR_RING_FAST_GET, n);
 	own = mmr_ring_fast_own_(f);
+	bias = mmr_ring_fast_bias_(f, role);
 	if (__builtin_expect(mmr_ring_fast_short_(f, bias, own, f->seen, n), 0)) {
 		f->seen = mmr_ring_fast_acquire_(f);
 		if (mmr_ring_fast_short_(f, bias, own, f->seen, n)) {
@@ -455,16 +460,16 @@ static inline void *mmr_ring_fast_get_(struct mmr_ring_fast *f, unsigned role,
 
 /* produce (producer) and consume (consumer): publish @n bytes moved at
  * the get; the slow path looks at the peer's index again, or refuses. */
-static inline void mmr_ring_fast_put_(struct mmr_ring_fast *f, unsigned role,
-				      uint64_t bias, size_t n)
+static inline void mmr_ring_fast_put_(struct mmr_ring_fast *f, unsigned role, size_t n)
 {
-	uint64_t own;
+	uint64_t own, bias;
 
 	if (__builtin_expect(!f || f->role != role, 0)) {
 		mmr_ring_fast_slow(f, role, MMR_RING_FAST_PUT, n);
 		return;
 	}
 	own = mmr_ring_fast_own_(f);
+	bias = mmr_ring_fast_bias_(f, role);
 	/* The caller's accesses to the span stay before the release. */
 	mmr_barrier();
 	if (__builtin_expect(n > f->cap ||
@@ -480,26 +485,26 @@ static inline void mmr_ring_fast_put_(struct mmr_ring_fast *f, unsigned role,
  * EAGAIN (fewer free) or EINVAL (misuse, corrupt indices: message). */
 static inline void *mmr_ring_fast_reserve(struct mmr_ring_fast *f, size_t n)
 {
-	return mmr_ring_fast_get_(f, MMR_RING_PRODUCER, f ? f->cap : 0, n);
+	return mmr_ring_fast_get_(f, MMR_RING_PRODUCER, n);
 }
 
 /* mmr_ring_produce() inline: publish @n bytes written at the reserve. */
 static inline void mmr_ring_fast_produce(struct mmr_ring_fast *f, size_t n)
 {
-	mmr_ring_fast_put_(f, MMR_RING_PRODUCER, f ? f->cap : 0, n);
+	mmr_ring_fast_put_(f, MMR_RING_PRODUCER, n);
 }
 
 /* mmr_ring_peek() inline: the next @n filled bytes, or NULL with errno
  * EAGAIN (fewer filled) or EINVAL. */
 static inline const void *mmr_ring_fast_peek(struct mmr_ring_fast *f, size_t n)
 {
-	return mmr_ring_fast_get_(f, MMR_RING_CONSUMER, 0, n);
+	return mmr_ring_fast_get_(f, MMR_RING_CONSUMER, n);
 }
 
 /* mmr_ring_consume() inline: release @n bytes read at the peek. */
 static inline void mmr_ring_fast_consume(struct mmr_ring_fast *f, size_t n)
 {
-	mmr_ring_fast_put_(f, MMR_RING_CONSUMER, 0, n);
+	mmr_ring_fast_put_(f, MMR_RING_CONSUMER, n);
 }
 
 /* ---- end of ring buffer ---- */

@@ -328,23 +328,28 @@ static inline struct mmr_ring_fast *ring_end(mmr_ring *r, bool producer)
 /*
  * Bytes the end may move (free for the producer, filled for the
  * consumer), from the last index of the peer seen if that gives @want,
- * else from its index now. SIZE_MAX, with the misuse counted, if the
+ * else (and always for @want 0) from its index now. SIZE_MAX, with the misuse counted, if the
  * indices cannot be right (a peer wrote garbage): then the ring stays
  * stopped instead of handing out a span outside the data.
  */
-static size_t ring_avail(struct mmr_ring_fast *f, bool producer, uint64_t own,
-			 size_t want)
+static void ring_corrupt(const struct mmr_ring_fast *f, bool producer, uint64_t own)
 {
-	uint64_t bias = producer ? f->cap : 0;
+	mmri_ring_misuse(f->ring, "mmr_ring: corrupt indices (%s %llu, %s %llu, "
+			 "capacity %llu)", producer ? "head" : "tail",
+			 (unsigned long long)own, producer ? "tail" : "head",
+			 (unsigned long long)f->seen, (unsigned long long)f->cap);
+}
 
-	if (!mmr_ring_fast_short_(f, bias, own, f->seen, want))
+static inline size_t ring_avail(struct mmr_ring_fast *f, bool producer, uint64_t own,
+				size_t want)
+{
+	uint64_t bias = mmr_ring_fast_bias_(f, producer ? MMR_RING_PRODUCER : MMR_RING_CONSUMER);
+
+	if (want && !mmr_ring_fast_short_(f, bias, own, f->seen, want))
 		return (size_t)(bias + f->seen - own);
 	f->seen = mmr_ring_fast_acquire_(f);
-	if (bias + f->seen - own > f->cap) {
-		mmri_ring_misuse(f->ring, "mmr_ring: corrupt indices (%s %llu, %s %llu, "
-				 "capacity %llu)", producer ? "head" : "tail",
-				 (unsigned long long)own, producer ? "tail" : "head",
-				 (unsigned long long)f->seen, (unsigned long long)f->cap);
+	if (__builtin_expect(bias + f->seen - own > f->cap, 0)) {
+		ring_corrupt(f, producer, own);
 		return SIZE_MAX;
 	}
 	return (size_t)(bias + f->seen - own);
@@ -360,15 +365,14 @@ static void *ring_null_ptr(const char *fn, const mmr_ring *r, size_t *avail)
 	return NULL;
 }
 
-/* write_ptr() and read_ptr(): the span and everything there is. */
-static void *ring_ptr(mmr_ring *r, bool producer, size_t *avail)
+/* write_ptr() and read_ptr(): the span and everything there is (want 0:
+ * the peer's index now). */
+static inline void *ring_ptr(mmr_ring *r, bool producer, size_t *avail)
 {
 	struct mmr_ring_fast *f = ring_end(r, producer);
 	uint64_t own = mmr_ring_fast_own_(f);
-	size_t n;
+	size_t n = ring_avail(f, producer, own, 0);
 
-	f->seen = mmr_ring_fast_acquire_(f);
-	n = ring_avail(f, producer, own, 0);
 	*avail = n == SIZE_MAX ? 0 : n;
 	mmr_barrier();
 	return f->data + mmr_ring_fast_off_(f, own);

@@ -156,7 +156,7 @@ void *mmr_ring_fast_slow(struct mmr_ring_fast *f, unsigned role, unsigned op, si
 	    (role != MMR_RING_PRODUCER && role != MMR_RING_CONSUMER))
 		return fast_refuse(f, producer, fn);
 	own = mmr_ring_fast_own_(f);
-	bias = producer ? f->cap : 0;
+	bias = mmr_ring_fast_bias_(f, role);
 	f->seen = mmr_ring_fast_acquire_(f);
 	avail = bias + f->seen - own;
 	if (n > f->cap || avail > f->cap || (op == MMR_RING_FAST_PUT && n > avail))
