@@ -4,7 +4,7 @@
 # is there). Usage: sh scripts/deps.sh [lib|kernel|deb|bench|all]   (default: all)
 #   lib     build the library, mmr and the Python package, run their tests
 #   kernel  build and boot the patched kernel (make check, make kernel)
-#   deb     build the Debian packages (make deb)
+#   deb     build the Debian packages (make deb), check the ABI (check-abi.sh)
 #   bench   the C peers of `mmr bench ring` (make bench-peers-c): ZeroMQ,
 #           Concurrency Kit, DPDK (GNU Radio, far larger, only on demand by
 #           make bench-peers)
@@ -15,7 +15,7 @@ lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 # make check-32 builds the library suite as i386 code.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && lib_pkgs="$lib_pkgs gcc-multilib"
 kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
-deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest"
+deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest abigail-tools"
 bench_pkgs="libzmq3-dev libck-dev libdpdk-dev pkg-config"
 case $what in
 lib) pkgs=$lib_pkgs ;;
