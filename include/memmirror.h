@@ -74,14 +74,17 @@ enum mmr_backend {
 #define MMR_ACCEPT_UNSEALED	0x00020000u
 
 /* mmr_ring_create() and mmr_ring_open_fd(): this handle holds the ring's
- * producer (consumer) end. Its peer then learns when it closes the end
- * (mmr_ring_close(), mmr_ring_destroy()) or its process dies. */
+ * producer (consumer) end, as a pipe's end is held: its peer learns when
+ * it closes the end (mmr_ring_close(), mmr_ring_destroy()), and when the
+ * last holder of it goes without closing (exit, exec; a child forked with
+ * the handle holds it too). See mmr_ring_create(3), "Ends of the ring". */
 #define MMR_RING_PRODUCER	0x00040000u
 #define MMR_RING_CONSUMER	0x00080000u
 #define MMR_RING_ROLES		(MMR_RING_PRODUCER | MMR_RING_CONSUMER)
 /* With a role: the calling thread holds the end, not its whole process.
- * If the thread exits without mmr_ring_close(), the peer's waits return
- * -EPIPE, as they do when a holder process dies (see mmr_ring_claim()). */
+ * If the thread exits without mmr_ring_close() (the main thread too), the
+ * peer's waits return -EPIPE, as they do when the last holder process goes
+ * (see mmr_ring_claim()). */
 #define MMR_RING_THREAD		0x00100000u
 
 #define MMR_CREATE_FLAGS (MMR_BACKEND_MASK | MMR_HUGE_2MB | MMR_HUGE_1GB | \
@@ -244,11 +247,13 @@ const void *mmr_ring_peek_records(mmr_ring *r, size_t size, size_t *count);
  * other side wakes the sleeper only once @min is reached. 0 when ready;
  * MMR_RING_EOF (readable) when the producer closed its end and fewer than
  * @min bytes are left (read them with mmr_ring_read_ptr()); -EPIPE when the
- * peer's process (or its thread, for an end held with MMR_RING_THREAD)
- * died without closing (readable: once fewer than @min
- * bytes are left; every byte it produced can still be read) or, for
- * writable, the consumer closed or died; -ETIMEDOUT; -EINVAL if @min
- * exceeds the capacity. A death is seen within 50 ms. */
+ * peer's end is dead: every holder of it exited or exec'd without closing
+ * (its thread exited, for an end held with MMR_RING_THREAD) (readable:
+ * once fewer than @min bytes are left; every byte it produced can still be
+ * read) or, for writable, the consumer closed or is dead; -ETIMEDOUT;
+ * -EINVAL if @min exceeds the capacity. A death is seen within 50 ms. The
+ * spin before sleeping (mmr_ring_set_spin()) stops after 100 us or at the
+ * timeout; timeout 0 does not spin. */
 #define MMR_RING_EOF 1
 int mmr_ring_wait_readable(mmr_ring *r, size_t min, int timeout_ms);
 int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms);
@@ -260,7 +265,7 @@ int mmr_ring_close(mmr_ring *r);
  * MMR_RING_CONSUMER, with MMR_RING_THREAD for the calling thread alone
  * (two threads sharing a handle, an end each: each thread's
  * mmr_ring_close() then closes its own end). The end's earlier holder no
- * longer holds it. */
+ * longer holds it (nor keeps it alive). */
 int mmr_ring_claim(mmr_ring *r, unsigned flags);
 /* Waiting in poll()/epoll beside other fds. The handle must hold exactly
  * one end. mmr_ring_poll_fd(): an eventfd (owned by the ring) that becomes
@@ -269,8 +274,10 @@ int mmr_ring_claim(mmr_ring *r, unsigned flags);
  * when @min bytes are ready now, MMR_RING_EOF, -EPIPE, or -EAGAIN: armed,
  * poll the fd, then call it again. The eventfds travel with
  * mmr_ring_send() and fork(); a ring from mmr_ring_open_fd() has none
- * (-EOPNOTSUPP). mmr_ring_peer_pidfd(): a pidfd of the peer's process,
- * readable when it dies (owned by the ring), or -ENOENT. */
+ * (-EOPNOTSUPP), and arming against a peer without them is -EOPNOTSUPP.
+ * mmr_ring_peer_pidfd(): a pidfd of the process that last claimed the
+ * peer's end (owned by the ring), readable when it exits: a hint to call
+ * mmr_ring_poll_arm() (the end may outlive it), or -ENOENT. */
 int mmr_ring_poll_fd(const mmr_ring *r);
 int mmr_ring_poll_arm(mmr_ring *r, size_t min);
 int mmr_ring_peer_pidfd(mmr_ring *r);
