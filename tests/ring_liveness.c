@@ -60,6 +60,18 @@ static void ready_say(int fd)
 		_exit(9);
 }
 
+/* In a child: attach as the producer, say so, and stay until killed. */
+static void __attribute__((noreturn)) hold_producer(mmr_ring *r, int ready_fd)
+{
+	mmr_ring *p;
+
+	if (mmr_ring_open_fd(&p, mmr_ring_fd(r), MMR_RING_PRODUCER))
+		_exit(1);
+	ready_say(ready_fd);
+	for (;;)
+		pause();
+}
+
 static void *sleep_then_exit(void *arg)
 {
 	(void)arg;
@@ -162,13 +174,7 @@ static int alive_elsewhere(const char *(*enter)(void), int hide_proc)
 		/* A fork, so that a new PID or time namespace applies. */
 		holder = fork();
 		if (holder == 0) {
-			mmr_ring *p;
-
-			if (mmr_ring_open_fd(&p, mmr_ring_fd(r), MMR_RING_PRODUCER))
-				_exit(1);
-			ready_say(rdy[1]);
-			for (;;)
-				pause();
+			hold_producer(r, rdy[1]);
 		}
 		if (write(hp[1], &holder, sizeof(holder)) != sizeof(holder))
 			_exit(1);
@@ -289,13 +295,7 @@ static int dead_pid_reused_same_tick(void)
 		a = fork();
 		CHECK(a >= 0);
 		if (a == 0) {
-			mmr_ring *p;
-
-			if (mmr_ring_open_fd(&p, mmr_ring_fd(r), MMR_RING_PRODUCER))
-				_exit(1);
-			ready_say(rdy[1]);
-			for (;;)
-				pause();
+			hold_producer(r, rdy[1]);
 		}
 		b = fork();
 		CHECK(b >= 0);
