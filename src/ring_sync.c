@@ -693,8 +693,8 @@ static int ring_check(struct mmr_ring *r, bool readable, size_t min, bool *watch
  * always. A death wakes nobody: a sleeper watching another process sleeps
  * in RING_LIVENESS_MS slices and checks its pidfd between them.
  */
-int mmri_ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
-	      const char *fn)
+static int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
+		     const char *fn)
 {
 	struct ring_shared *sh = r->sh;
 	_Atomic uint64_t *want = readable ? &sh->rd_want : &sh->wr_want;
@@ -779,14 +779,14 @@ int mmr_ring_wait_readable(mmr_ring *r, size_t min, int timeout_ms)
 {
 	if (!r)
 		return mmri_err(EINVAL, "mmr_ring_wait_readable: ring is NULL");
-	return mmri_ring_wait(r, true, min, timeout_ms, "mmr_ring_wait_readable");
+	return ring_wait(r, true, min, timeout_ms, "mmr_ring_wait_readable");
 }
 
 int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms)
 {
 	if (!r)
 		return mmri_err(EINVAL, "mmr_ring_wait_writable: ring is NULL");
-	return mmri_ring_wait(r, false, min, timeout_ms, "mmr_ring_wait_writable");
+	return ring_wait(r, false, min, timeout_ms, "mmr_ring_wait_writable");
 }
 
 int mmr_ring_set_spin(mmr_ring *r, unsigned checks)

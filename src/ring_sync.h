@@ -202,8 +202,6 @@ int mmri_ring_poll_create(struct mmr_ring *r);
 /* Close the ends this handle claimed, let go of their locks, close the
  * eventfds. */
 void mmri_ring_sync_detach(struct mmr_ring *r);
-int mmri_ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
-		   const char *fn);
 
 /* Count a misuse in the header and record the message (EINVAL). */
 int mmri_ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
