@@ -334,8 +334,16 @@ int mmri_ring_claim(struct mmr_ring *r, unsigned roles, bool thread, const char 
 		/* Our earlier claim of it is over: the new one replaces it. */
 		if (r->token[role])
 			ring_unhold(r, (enum ring_role)role);
-		token = atomic_fetch_add(&e->claims, 1) + 1;
-		ret = ring_hold(r, (enum ring_role)role, thread, token, fn);
+		/* A thread's claim whose mutex slot is busy (a live earlier
+		 * holder, or a peer testing it this instant) takes the next
+		 * token: the other slot. */
+		for (int tries = 0;; tries++) {
+			token = atomic_fetch_add(&e->claims, 1) + 1;
+			ret = ring_hold(r, (enum ring_role)role, thread, token, fn);
+			if (ret != -EBUSY || tries == 3)
+				break;
+			mmri_clear_error();
+		}
 		if (ret)
 			return ret;
 		r->token[role] = token;

@@ -417,6 +417,62 @@ static int alive_in_forked_child(void)
 	return T_PASS;
 }
 
+struct thread_holder {
+	mmr_ring *h;
+	int ready[2];
+};
+
+static void *hold_as_thread(void *arg)
+{
+	struct thread_holder *t = arg;
+
+	if (mmr_ring_claim(t->h, MMR_RING_PRODUCER | MMR_RING_THREAD))
+		return NULL;
+	ready_say(t->ready[1]);
+	for (;;)
+		pause();	/* until cancelled */
+	return NULL;
+}
+
+/*
+ * An end has two mutex slots for threads: with two live thread holders
+ * that did not close it, a third thread claim is refused (EBUSY); once
+ * one of them exits, the claim goes through, on the slot it freed.
+ */
+static int thread_claims_two_slots(void)
+{
+	struct thread_holder t[2];
+	pthread_t th[2];
+	mmr_ring *c, *x;
+
+	CHECK_EQ(mmr_ring_create(&c, 1, MMR_RING_CONSUMER), 0);
+	for (int i = 0; i < 2; i++) {
+		CHECK_EQ(mmr_ring_open_fd(&t[i].h, mmr_ring_fd(c), 0), 0);
+		CHECK_EQ(pipe(t[i].ready), 0);
+		CHECK_EQ(pthread_create(&th[i], NULL, hold_as_thread, &t[i]), 0);
+		CHECK_EQ(ready_wait(t[i].ready[0]), 0);
+	}
+	CHECK_EQ(mmr_ring_open_fd(&x, mmr_ring_fd(c), 0), 0);
+	CHECK_EQ(mmr_ring_claim(x, MMR_RING_PRODUCER | MMR_RING_THREAD), -EBUSY);
+	CHECK(strstr(mmr_last_error(), "alive and did not close"));
+	pthread_cancel(th[0]);
+	pthread_join(th[0], NULL);
+	CHECK_EQ(mmr_ring_claim(x, MMR_RING_PRODUCER | MMR_RING_THREAD), 0);
+	CHECK_EQ(mmr_ring_wait_readable(c, 1, 60), -ETIMEDOUT);	/* x holds it */
+	mmr_ring_destroy(x);
+	CHECK_EQ(mmr_ring_wait_readable(c, 1, 100), MMR_RING_EOF);
+	pthread_cancel(th[1]);
+	pthread_join(th[1], NULL);
+	for (int i = 0; i < 2; i++) {
+		mmr_ring_destroy(t[i].h);
+		close(t[i].ready[0]);
+		close(t[i].ready[1]);
+	}
+	mmr_ring_destroy(c);
+	return T_PASS;
+}
+
 T_MAIN(T(main_thread_exit), T(old_handle_destroyed), T(alive_hidden_proc),
        T(alive_pid_namespace), T(alive_time_namespace), T(dead_pid_reused_same_tick),
-       T(dead_after_exec), T(alive_in_forked_child))
+       T(dead_after_exec), T(alive_in_forked_child),
+       T(thread_claims_two_slots))
