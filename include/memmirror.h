@@ -74,14 +74,17 @@ enum mmr_backend {
 #define MMR_ACCEPT_UNSEALED	0x00020000u
 
 /* mmr_ring_create() and mmr_ring_open_fd(): this handle holds the ring's
- * producer (consumer) end. Its peer then learns when it closes the end
- * (mmr_ring_close(), mmr_ring_destroy()) or its process dies. */
+ * producer (consumer) end, as a pipe's end is held: its peer learns when
+ * it closes the end (mmr_ring_close(), mmr_ring_destroy()), and when the
+ * last holder of it goes without closing (exit, exec; a child forked with
+ * the handle holds it too). See mmr_ring_create(3), "Ends of the ring". */
 #define MMR_RING_PRODUCER	0x00040000u
 #define MMR_RING_CONSUMER	0x00080000u
 #define MMR_RING_ROLES		(MMR_RING_PRODUCER | MMR_RING_CONSUMER)
 /* With a role: the calling thread holds the end, not its whole process.
- * If the thread exits without mmr_ring_close(), the peer's waits return
- * -EPIPE, as they do when a holder process dies (see mmr_ring_claim()). */
+ * If the thread exits without mmr_ring_close() (the main thread too), the
+ * peer's waits return -EPIPE, as they do when the last holder process goes
+ * (see mmr_ring_claim()). */
 #define MMR_RING_THREAD		0x00100000u
 
 #define MMR_CREATE_FLAGS (MMR_BACKEND_MASK | MMR_HUGE_2MB | MMR_HUGE_1GB | \
@@ -244,11 +247,13 @@ const void *mmr_ring_peek_records(mmr_ring *r, size_t size, size_t *count);
  * other side wakes the sleeper only once @min is reached. 0 when ready;
  * MMR_RING_EOF (readable) when the producer closed its end and fewer than
  * @min bytes are left (read them with mmr_ring_read_ptr()); -EPIPE when the
- * peer's process (or its thread, for an end held with MMR_RING_THREAD)
- * died without closing (readable: once fewer than @min
- * bytes are left; every byte it produced can still be read) or, for
- * writable, the consumer closed or died; -ETIMEDOUT; -EINVAL if @min
- * exceeds the capacity. A death is seen within 50 ms. */
+ * peer's end is dead: every holder of it exited or exec'd without closing
+ * (its thread exited, for an end held with MMR_RING_THREAD) (readable:
+ * once fewer than @min bytes are left; every byte it produced can still be
+ * read) or, for writable, the consumer closed or is dead; -ETIMEDOUT;
+ * -EINVAL if @min exceeds the capacity. A death is seen within 50 ms. The
+ * spin before sleeping (mmr_ring_set_spin()) stops after 100 us or at the
+ * timeout; timeout 0 does not spin. */
 #define MMR_RING_EOF 1
 int mmr_ring_wait_readable(mmr_ring *r, size_t min, int timeout_ms);
 int mmr_ring_wait_writable(mmr_ring *r, size_t min, int timeout_ms);
@@ -260,7 +265,7 @@ int mmr_ring_close(mmr_ring *r);
  * MMR_RING_CONSUMER, with MMR_RING_THREAD for the calling thread alone
  * (two threads sharing a handle, an end each: each thread's
  * mmr_ring_close() then closes its own end). The end's earlier holder no
- * longer holds it. */
+ * longer holds it (nor keeps it alive). */
 int mmr_ring_claim(mmr_ring *r, unsigned flags);
 /* Waiting in poll()/epoll beside other fds. The handle must hold exactly
  * one end. mmr_ring_poll_fd(): an eventfd (owned by the ring) that becomes
@@ -269,8 +274,10 @@ int mmr_ring_claim(mmr_ring *r, unsigned flags);
  * when @min bytes are ready now, MMR_RING_EOF, -EPIPE, or -EAGAIN: armed,
  * poll the fd, then call it again. The eventfds travel with
  * mmr_ring_send() and fork(); a ring from mmr_ring_open_fd() has none
- * (-EOPNOTSUPP). mmr_ring_peer_pidfd(): a pidfd of the peer's process,
- * readable when it dies (owned by the ring), or -ENOENT. */
+ * (-EOPNOTSUPP), and arming against a peer without them is -EOPNOTSUPP.
+ * mmr_ring_peer_pidfd(): a pidfd of the process that last claimed the
+ * peer's end (owned by the ring), readable when it exits: a hint to call
+ * mmr_ring_poll_arm() (the end may outlive it), or -ENOENT. */
 int mmr_ring_poll_fd(const mmr_ring *r);
 int mmr_ring_poll_arm(mmr_ring *r, size_t min);
 int mmr_ring_peer_pidfd(mmr_ring *r);
@@ -337,9 +344,20 @@ struct mmr_ring_fast {
  * unusable (every call on it refuses with EINVAL). */
 int mmr_ring_fast_setup(mmr_ring *r, unsigned role, struct mmr_ring_fast *f,
 			unsigned version, size_t size);
-/* The slow halves of the inline calls: wake the sleeping peer; refuse a
- * call on a NULL, unset or wrong-end @f (EINVAL, message), returns NULL. */
+/* The slow halves of the inline calls. mmr_ring_fast_wake(): wake the
+ * sleeping peer. mmr_ring_fast_slow(): what the inline call @op
+ * (MMR_RING_FAST_GET: reserve or peek; MMR_RING_FAST_PUT: produce or
+ * consume) of the @role end could not do from the last index seen: it
+ * looks at the peer's index again, then does the call, or refuses a
+ * NULL, unset or wrong-end @f, more bytes than the capacity or than are
+ * free (filled), and corrupt indices (EINVAL, message, counted in
+ * mmr_ring_error()); a GET returns NULL with errno EAGAIN while fewer
+ * bytes are free (filled). mmr_ring_fast_refuse(): the same refusals for
+ * programs built with earlier headers, the end named by @fn. */
+#define MMR_RING_FAST_GET	0u
+#define MMR_RING_FAST_PUT	1u
 void mmr_ring_fast_wake(const struct mmr_ring_fast *f);
+void *mmr_ring_fast_slow(struct mmr_ring_fast *f, unsigned role, unsigned op, size_t n);
 void *mmr_ring_fast_refuse(const struct mmr_ring_fast *f, const char *fn);
 
 static inline int mmr_ring_fast_init(mmr_ring *r, unsigned role,
@@ -348,13 +366,51 @@ static inline int mmr_ring_fast_init(mmr_ring *r, unsigned role,
 	return mmr_ring_fast_setup(r, role, f, MMR_RING_FAST_VERSION, sizeof(*f));
 }
 
+/*
+ * The ring's index protocol, written once: these inline calls are what
+ * programs compile in, and what the library's own mmr_ring_produce(),
+ * mmr_ring_consume(), mmr_ring_reserve() and mmr_ring_peek() run (as
+ * liburing's library and programs share its inline ring helpers).
+ *
+ * The barriers, by name:
+ *   mmr_ring_fast_own_()      this end's index: written by this end only,
+ *			       its own last store, no ordering;
+ *   mmr_ring_fast_acquire_()  the peer's index, acquire: the producer's
+ *			       stores to the bytes it produced happen before
+ *			       the consumer's loads of them; the consumer's
+ *			       loads of the bytes it released happen before
+ *			       the producer overwrites them;
+ *   mmr_ring_fast_publish_()  release store of this end's index, then a
+ *			       look at the peer's threshold: light, program
+ *			       order alone (a sleeper runs membarrier(2)
+ *			       after storing its threshold); heavy, both
+ *			       seq_cst. The pairing is in src/ring_sync.c.
+ * and mmr_barrier() around the spans, which the caller reads and writes
+ * through a view the peer reaches through the other.
+ *
+ * Producer and consumer make the same move with one number changed (as
+ * DPDK's __rte_ring_headtail_move_head_st takes the capacity or 0): the
+ * bytes an end may move are bias + peer - own, bias the capacity for the
+ * producer (free = capacity + tail - head) and 0 for the consumer
+ * (filled = head - tail); more than the capacity means corrupt indices.
+ */
+static inline uint64_t mmr_ring_fast_own_(const struct mmr_ring_fast *f)
+{
+	return __atomic_load_n(f->own, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t mmr_ring_fast_acquire_(const struct mmr_ring_fast *f)
+{
+	return __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
+}
+
 static inline size_t mmr_ring_fast_off_(const struct mmr_ring_fast *f, uint64_t idx)
 {
 	return (size_t)(f->mask ? idx & f->mask : idx % f->cap);
 }
 
 /* Store this end's new index, then wake the peer if it sleeps and @idx
- * meets its threshold (the pairing is in src/ring_sync.c). */
+ * meets its threshold. */
 static inline void mmr_ring_fast_publish_(const struct mmr_ring_fast *f, uint64_t idx)
 {
 	uint64_t w;
@@ -371,93 +427,91 @@ static inline void mmr_ring_fast_publish_(const struct mmr_ring_fast *f, uint64_
 		mmr_ring_fast_wake(f);
 }
 
+/* Whether @n bytes are not there by the peer's index @peer: fewer than
+ * @n, or corrupt indices (as one unsigned comparison: n <= avail <= cap). */
+static inline int mmr_ring_fast_short_(const struct mmr_ring_fast *f, uint64_t bias,
+				       uint64_t own, uint64_t peer, size_t n)
+{
+	return bias + peer - own - n > f->cap - n;
+}
+
+/* The bias of an end: the capacity for the producer, 0 for the consumer. */
+static inline uint64_t mmr_ring_fast_bias_(const struct mmr_ring_fast *f, unsigned role)
+{
+	return role == MMR_RING_PRODUCER ? f->cap : 0;
+}
+
+/* reserve (producer) and peek (consumer): @n contiguous bytes; the
+ * peer's line is read only when the last index seen leaves too few. */
+static inline void *mmr_ring_fast_get_(struct mmr_ring_fast *f, unsigned role, size_t n)
+{
+	uint64_t own, bias;
+
+	if (__builtin_expect(!f || f->role != role || n > f->cap, 0))
+		return mmr_ring_fast_slow(f, role, MMR_RING_FAST_GET, n);
+	own = mmr_ring_fast_own_(f);
+	bias = mmr_ring_fast_bias_(f, role);
+	if (__builtin_expect(mmr_ring_fast_short_(f, bias, own, f->seen, n), 0)) {
+		f->seen = mmr_ring_fast_acquire_(f);
+		if (mmr_ring_fast_short_(f, bias, own, f->seen, n)) {
+			if (bias + f->seen - own <= f->cap) {
+				errno = EAGAIN;
+				return NULL;
+			}
+			return mmr_ring_fast_slow(f, role, MMR_RING_FAST_GET, n);
+		}
+	}
+	mmr_barrier();
+	return f->data + mmr_ring_fast_off_(f, own);
+}
+
+/* produce (producer) and consume (consumer): publish @n bytes moved at
+ * the get; the slow path looks at the peer's index again, or refuses. */
+static inline void mmr_ring_fast_put_(struct mmr_ring_fast *f, unsigned role, size_t n)
+{
+	uint64_t own, bias;
+
+	if (__builtin_expect(!f || f->role != role, 0)) {
+		mmr_ring_fast_slow(f, role, MMR_RING_FAST_PUT, n);
+		return;
+	}
+	own = mmr_ring_fast_own_(f);
+	bias = mmr_ring_fast_bias_(f, role);
+	/* The caller's accesses to the span stay before the release. */
+	mmr_barrier();
+	if (__builtin_expect(n > f->cap ||
+			     mmr_ring_fast_short_(f, bias, own, f->seen, n), 0)) {
+		mmr_ring_fast_slow(f, role, MMR_RING_FAST_PUT, n);
+		return;
+	}
+	mmr_ring_fast_publish_(f, own + n);
+	mmr_barrier();
+}
+
 /* mmr_ring_reserve() inline: @n contiguous free bytes, or NULL with errno
  * EAGAIN (fewer free) or EINVAL (misuse, corrupt indices: message). */
 static inline void *mmr_ring_fast_reserve(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t head;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_PRODUCER || n > f->cap, 0))
-		return mmr_ring_fast_refuse(f, "mmr_ring_fast_reserve");
-	head = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* Filled by the last tail seen, as unsigned: a tail ahead of the
-	 * head (garbage) is huge, and so is refused. */
-	if (__builtin_expect(head - f->seen > f->cap - n, 0)) {
-		f->seen = __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
-		if (head - f->seen > f->cap - n) {
-			if (head - f->seen <= f->cap) {
-				errno = EAGAIN;
-				return NULL;
-			}
-			return mmr_ring_reserve(f->ring, n);	/* counts, says why */
-		}
-	}
-	mmr_barrier();
-	return f->data + mmr_ring_fast_off_(f, head);
+	return mmr_ring_fast_get_(f, MMR_RING_PRODUCER, n);
 }
 
 /* mmr_ring_produce() inline: publish @n bytes written at the reserve. */
 static inline void mmr_ring_fast_produce(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t head;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_PRODUCER, 0)) {
-		mmr_ring_fast_refuse(f, "mmr_ring_fast_produce");
-		return;
-	}
-	head = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* The caller's stores through the view stay before the release. */
-	mmr_barrier();
-	if (__builtin_expect(n > f->cap || head - f->seen > f->cap - n, 0)) {
-		mmr_ring_produce(f->ring, n);	/* looks again, or refuses */
-		return;
-	}
-	mmr_ring_fast_publish_(f, head + n);
-	mmr_barrier();
+	mmr_ring_fast_put_(f, MMR_RING_PRODUCER, n);
 }
 
 /* mmr_ring_peek() inline: the next @n filled bytes, or NULL with errno
  * EAGAIN (fewer filled) or EINVAL. */
 static inline const void *mmr_ring_fast_peek(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t tail;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_CONSUMER || n > f->cap, 0))
-		return mmr_ring_fast_refuse(f, "mmr_ring_fast_peek");
-	tail = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* n <= filled <= cap, as one unsigned comparison. */
-	if (__builtin_expect(f->seen - tail - n > f->cap - n, 0)) {
-		f->seen = __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
-		if (f->seen - tail - n > f->cap - n) {
-			if (f->seen - tail <= f->cap) {
-				errno = EAGAIN;
-				return NULL;
-			}
-			return mmr_ring_peek(f->ring, n);	/* counts, says why */
-		}
-	}
-	mmr_barrier();
-	return f->data + mmr_ring_fast_off_(f, tail);
+	return mmr_ring_fast_get_(f, MMR_RING_CONSUMER, n);
 }
 
 /* mmr_ring_consume() inline: release @n bytes read at the peek. */
 static inline void mmr_ring_fast_consume(struct mmr_ring_fast *f, size_t n)
 {
-	uint64_t tail;
-
-	if (__builtin_expect(!f || f->role != MMR_RING_CONSUMER, 0)) {
-		mmr_ring_fast_refuse(f, "mmr_ring_fast_consume");
-		return;
-	}
-	tail = __atomic_load_n(f->own, __ATOMIC_RELAXED);
-	/* The caller's loads of these bytes stay before the release. */
-	mmr_barrier();
-	if (__builtin_expect(n > f->cap || f->seen - tail - n > f->cap - n, 0)) {
-		mmr_ring_consume(f->ring, n);
-		return;
-	}
-	mmr_ring_fast_publish_(f, tail + n);
-	mmr_barrier();
+	mmr_ring_fast_put_(f, MMR_RING_CONSUMER, n);
 }
 
 /* ---- end of ring buffer ---- */

@@ -6,7 +6,7 @@
 # exits 1 (what make's recipes use: a build never installs packages).
 #   lib     build the library, mmr and the Python package, run their tests
 #   kernel  build and boot the patched kernel (make check, make kernel)
-#   deb     build the Debian packages (make deb)
+#   deb     build the Debian packages (make deb), check the ABI (check-abi.sh)
 #   bench   the C peers of `mmr bench ring` (make bench-peers-c): ZeroMQ,
 #           Concurrency Kit, DPDK (GNU Radio, far larger, only on demand by
 #           make bench-peers)
@@ -26,7 +26,7 @@ lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
 # (kernel/BASE): that version is installed, upgrading or downgrading.
 . "$(dirname "$0")/../kernel/BASE"
 kernel_pkgs="$KBASE_PACKAGE=$KBASE_VERSION flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
-deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest"
+deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest abigail-tools"
 bench_pkgs="libzmq3-dev libck-dev libdpdk-dev pkg-config"
 gnuradio_pkgs="gnuradio-dev libfmt-dev libspdlog-dev pkg-config"
 case $what in

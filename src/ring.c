@@ -26,24 +26,6 @@
 
 #include "ring_sync.h"
 
-static inline size_t ring_off(const struct mmr_ring *r, uint64_t idx)
-{
-	/* Page multiples are often powers of two; spare those the division. */
-	return r->mask ? (size_t)(idx & r->mask) : (size_t)(idx % r->cap);
-}
-
-int ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	atomic_fetch_add_explicit(&r->sh->errors, 1, memory_order_relaxed);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return mmri_err(EINVAL, "%s", msg);
-}
-
 /* ---- setup ---- */
 
 /* Reserve the range, then place both views over it. */
@@ -85,7 +67,9 @@ static struct mmr_ring *ring_alloc(void)
 	if (r) {
 		memset(r, 0, sizeof(*r));
 		r->peer_fd[0] = r->peer_fd[1] = -1;
+		r->end_fd[0] = r->end_fd[1] = -1;
 		r->efd[0] = r->efd[1] = -1;
+		r->lock_fd = -1;
 		r->spin = RING_SPIN_DEFAULT;
 	}
 	return r;
@@ -93,13 +77,20 @@ static struct mmr_ring *ring_alloc(void)
 
 static void ring_free(struct mmr_ring *r)
 {
-	ring_sync_detach(r);
+	mmri_ring_sync_detach(r);
 	/* Destroying the region unmaps the views; the munmap then returns
 	 * what is left of the reservation after a failed ring_map(). */
 	mmr_region_destroy(r->reg);
 	if (r->base)
 		mmri_munmap(r->base, r->span);
 	free(r);
+}
+
+/* The views the library's own produce/consume/reserve/peek run on. */
+static void ring_fast_views(struct mmr_ring *r)
+{
+	mmri_ring_fast_fill(r, MMR_RING_PRODUCER, &r->fast[RING_PRODUCER]);
+	mmri_ring_fast_fill(r, MMR_RING_CONSUMER, &r->fast[RING_CONSUMER]);
 }
 
 static void ring_set_cap(struct mmr_ring *r, size_t cap)
@@ -184,13 +175,18 @@ int mmr_ring_create(mmr_ring **out, size_t min_size, unsigned flags)
 	r->sh->version = RING_VERSION;
 	r->sh->hdr_size = (uint32_t)page;
 	r->sh->capacity = cap;
-	/* Last, so that a peer never sees a ring half described. */
-	ring_publish_magic(r->sh);
-	ring_sync_attach(r);
-	ret = ring_poll_create(r);
+	ret = mmri_ring_ends_init(r);
 	if (ret)
 		goto fail;
-	ret = ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_create");
+	/* Last, so that a peer never sees a ring half described. */
+	ring_publish_magic(r->sh);
+	mmri_ring_lock_file(r);
+	mmri_ring_sync_attach(r);
+	ring_fast_views(r);
+	ret = mmri_ring_poll_create(r);
+	if (ret)
+		goto fail;
+	ret = mmri_ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_create");
 	if (ret)
 		goto fail;
 	*out = r;
@@ -281,8 +277,10 @@ int mmr_ring_open_fd(mmr_ring **out, int fd, unsigned flags)
 					mmr_region_size(r->reg));
 	if (ret)
 		goto fail;
-	ring_sync_attach(r);
-	ret = ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_open_fd");
+	mmri_ring_sync_attach(r);
+	ring_fast_views(r);
+	mmri_ring_lock_file(r);
+	ret = mmri_ring_claim(r, ring_roles(flags), flags & MMR_RING_THREAD, "mmr_ring_open_fd");
 	if (ret)
 		goto fail;
 	*out = r;
@@ -320,15 +318,41 @@ int mmr_ring_error(const mmr_ring *r)
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-/* ---- the fast path ---- */
+/* ---- the fast path: memmirror.h's inline protocol on the handle's views ---- */
 
-/* ring_fill() without counting: for hints that may be stale. */
-static inline size_t ring_fill_quiet(const struct mmr_ring *r, uint64_t head,
-				     uint64_t tail)
+static inline struct mmr_ring_fast *ring_end(mmr_ring *r, bool producer)
 {
-	uint64_t fill = head - tail;
+	return &r->fast[producer ? RING_PRODUCER : RING_CONSUMER];
+}
 
-	return fill > r->cap ? SIZE_MAX : (size_t)fill;
+/*
+ * Bytes the end may move (free for the producer, filled for the
+ * consumer), from the last index of the peer seen if that gives @want,
+ * else (and always for @want 0) from its index now. SIZE_MAX, with the misuse counted, if the
+ * indices cannot be right (a peer wrote garbage): then the ring stays
+ * stopped instead of handing out a span outside the data.
+ */
+static void ring_corrupt(const struct mmr_ring_fast *f, bool producer, uint64_t own)
+{
+	mmri_ring_misuse(f->ring, "mmr_ring: corrupt indices (%s %llu, %s %llu, "
+			 "capacity %llu)", producer ? "head" : "tail",
+			 (unsigned long long)own, producer ? "tail" : "head",
+			 (unsigned long long)f->seen, (unsigned long long)f->cap);
+}
+
+static inline size_t ring_avail(struct mmr_ring_fast *f, bool producer, uint64_t own,
+				size_t want)
+{
+	uint64_t bias = mmr_ring_fast_bias_(f, producer ? MMR_RING_PRODUCER : MMR_RING_CONSUMER);
+
+	if (want && !mmr_ring_fast_short_(f, bias, own, f->seen, want))
+		return (size_t)(bias + f->seen - own);
+	f->seen = mmr_ring_fast_acquire_(f);
+	if (__builtin_expect(bias + f->seen - own > f->cap, 0)) {
+		ring_corrupt(f, producer, own);
+		return SIZE_MAX;
+	}
+	return (size_t)(bias + f->seen - own);
 }
 
 /* NULL ring or NULL avail: a message and EINVAL, never a fault. */
@@ -341,125 +365,63 @@ static void *ring_null_ptr(const char *fn, const mmr_ring *r, size_t *avail)
 	return NULL;
 }
 
+/* write_ptr() and read_ptr(): the span and everything there is (want 0:
+ * the peer's index now). */
+static inline void *ring_ptr(mmr_ring *r, bool producer, size_t *avail)
+{
+	struct mmr_ring_fast *f = ring_end(r, producer);
+	uint64_t own = mmr_ring_fast_own_(f);
+	size_t n = ring_avail(f, producer, own, 0);
+
+	*avail = n == SIZE_MAX ? 0 : n;
+	mmr_barrier();
+	return f->data + mmr_ring_fast_off_(f, own);
+}
+
 void *mmr_ring_write_ptr(mmr_ring *r, size_t *avail)
 {
-	uint64_t head, tail;
-	size_t fill;
-
 	if (__builtin_expect(!r || !avail, 0))
 		return ring_null_ptr("mmr_ring_write_ptr", r, avail);
-	head = ring_own_index(&r->sh->head);
-	/* Acquire: the consumer's reads of the bytes it freed are done. */
-	tail = ring_acquire_tail(r->sh);
-	fill = ring_fill(r, head, tail);
-
-	r->seen_tail = tail;
-	*avail = fill == SIZE_MAX ? 0 : r->cap - fill;
-	mmr_barrier();
-	return r->data + ring_off(r, head);
-}
-
-/* Free bytes for the producer, from the last tail seen if that is enough. */
-static inline size_t ring_free_for(struct mmr_ring *r, uint64_t head, size_t n)
-{
-	uint64_t tail = r->seen_tail;
-	size_t fill = ring_fill_quiet(r, head, tail);
-
-	if (fill != SIZE_MAX && n <= r->cap - fill)
-		return r->cap - fill;
-	tail = ring_acquire_tail(r->sh);
-	r->seen_tail = tail;
-	fill = ring_fill(r, head, tail);
-	return fill == SIZE_MAX ? SIZE_MAX : r->cap - fill;
-}
-
-void mmr_ring_produce(mmr_ring *r, size_t n)
-{
-	struct ring_shared *sh;
-	uint64_t head;
-	size_t room;
-
-	if (__builtin_expect(!r, 0)) {
-		mmri_err(EINVAL, "mmr_ring_produce: ring is NULL");
-		return;
-	}
-	sh = r->sh;
-	head = ring_own_index(&sh->head);
-	room = ring_free_for(r, head, n);
-
-	/* The caller wrote through a view the consumer may read through the
-	 * other: keep the compiler from moving those stores past this point. */
-	mmr_barrier();
-	if (__builtin_expect(room == SIZE_MAX || n > room, 0)) {
-		if (room != SIZE_MAX)
-			ring_misuse(r, "mmr_ring_produce: %zu bytes but only %zu are free: "
-				    "ignored", n, room);
-		return;
-	}
-	/* Release: the data is published; a consumer going to sleep either
-	 * sees this head or is woken. */
-	ring_publish_head(r, head + n);
-	mmr_barrier();
+	return ring_ptr(r, true, avail);
 }
 
 const void *mmr_ring_read_ptr(mmr_ring *r, size_t *avail)
 {
-	uint64_t tail, head;
-	size_t fill;
-
 	if (__builtin_expect(!r || !avail, 0))
 		return ring_null_ptr("mmr_ring_read_ptr", r, avail);
-	tail = ring_own_index(&r->sh->tail);
-	/* Acquire: the producer's writes of these bytes are visible. */
-	head = ring_acquire_head(r->sh);
-	fill = ring_fill(r, head, tail);
-
-	r->seen_head = head;
-	*avail = fill == SIZE_MAX ? 0 : fill;
-	mmr_barrier();
-	return r->data + ring_off(r, tail);
+	return ring_ptr(r, false, avail);
 }
 
-/* Filled bytes for the consumer, from the last head seen if that is enough. */
-static inline size_t ring_filled_for(struct mmr_ring *r, uint64_t tail, size_t n)
+void mmr_ring_produce(mmr_ring *r, size_t n)
 {
-	uint64_t head = r->seen_head;
-	size_t fill = ring_fill_quiet(r, head, tail);
-
-	if (fill != SIZE_MAX && n <= fill)
-		return fill;
-	head = ring_acquire_head(r->sh);
-	r->seen_head = head;
-	return ring_fill(r, head, tail);
+	if (__builtin_expect(!r, 0)) {
+		mmri_err(EINVAL, "mmr_ring_produce: ring is NULL");
+		return;
+	}
+	mmr_ring_fast_produce(&r->fast[RING_PRODUCER], n);
 }
 
 void mmr_ring_consume(mmr_ring *r, size_t n)
 {
-	struct ring_shared *sh;
-	uint64_t tail;
-	size_t fill;
-
 	if (__builtin_expect(!r, 0)) {
 		mmri_err(EINVAL, "mmr_ring_consume: ring is NULL");
 		return;
 	}
-	sh = r->sh;
-	tail = ring_own_index(&sh->tail);
-	fill = ring_filled_for(r, tail, n);
-
-	/* The caller's loads of these bytes must stay before the release. */
-	mmr_barrier();
-	if (__builtin_expect(fill == SIZE_MAX || n > fill, 0)) {
-		if (fill != SIZE_MAX)
-			ring_misuse(r, "mmr_ring_consume: %zu bytes but only %zu are "
-				    "filled: ignored", n, fill);
-		return;
-	}
-	ring_publish_tail(r, tail + n);
-	mmr_barrier();
+	mmr_ring_fast_consume(&r->fast[RING_CONSUMER], n);
 }
 
 /* ---- records of a known size ---- */
+
+/* More than the capacity is a wrong size, not a misuse to count. */
+static bool ring_size_ok(const mmr_ring *r, size_t n, const char *fn)
+{
+	if (__builtin_expect(r && n <= r->cap, 1))
+		return true;
+	mmri_err(EINVAL, "%s: %s", fn, !r ? "ring is NULL" :
+		 "more bytes than the capacity");
+	errno = EINVAL;
+	return false;
+}
 
 /*
  * The same as write_ptr()/read_ptr() for a caller that knows how many bytes
@@ -469,46 +431,17 @@ void mmr_ring_consume(mmr_ring *r, size_t n)
  */
 void *mmr_ring_reserve(mmr_ring *r, size_t n)
 {
-	uint64_t head;
-	size_t room;
-
-	if (!r || n > r->cap) {
-		mmri_err(EINVAL, "mmr_ring_reserve: %s", !r ? "ring is NULL" :
-			 "more bytes than the capacity");
-		errno = EINVAL;
+	if (!ring_size_ok(r, n, "mmr_ring_reserve"))
 		return NULL;
-	}
-	head = ring_own_index(&r->sh->head);
-	room = ring_free_for(r, head, n);
-	if (__builtin_expect(room == SIZE_MAX || room < n, 0)) {
-		errno = room == SIZE_MAX ? EINVAL : EAGAIN;
-		return NULL;
-	}
-	mmr_barrier();
-	return r->data + ring_off(r, head);
+	return mmr_ring_fast_reserve(&r->fast[RING_PRODUCER], n);
 }
 
 const void *mmr_ring_peek(mmr_ring *r, size_t n)
 {
-	uint64_t tail;
-	size_t fill;
-
-	if (!r || n > r->cap) {
-		mmri_err(EINVAL, "mmr_ring_peek: %s", !r ? "ring is NULL" :
-			 "more bytes than the capacity");
-		errno = EINVAL;
+	if (!ring_size_ok(r, n, "mmr_ring_peek"))
 		return NULL;
-	}
-	tail = ring_own_index(&r->sh->tail);
-	fill = ring_filled_for(r, tail, n);
-	if (__builtin_expect(fill == SIZE_MAX || fill < n, 0)) {
-		errno = fill == SIZE_MAX ? EINVAL : EAGAIN;
-		return NULL;
-	}
-	mmr_barrier();
-	return r->data + ring_off(r, tail);
+	return mmr_ring_fast_peek(&r->fast[RING_CONSUMER], n);
 }
-
 
 /* ---- batches of fixed-size records ---- */
 
@@ -537,42 +470,35 @@ static bool ring_batch_args(const struct mmr_ring *r, size_t size, size_t *count
  * side's index (only when the last one seen leaves too little) and one
  * produce()/consume() for the lot.
  */
-void *mmr_ring_reserve_records(mmr_ring *r, size_t size, size_t *count)
+static void *ring_records(mmr_ring *r, bool producer, size_t size, size_t *count,
+			  const char *fn)
 {
-	uint64_t head;
-	size_t want, room;
+	struct mmr_ring_fast *f;
+	size_t want, avail;
+	uint64_t own;
 
-	if (!ring_batch_args(r, size, count, "mmr_ring_reserve_records", &want))
+	if (!ring_batch_args(r, size, count, fn, &want))
 		return NULL;
-	head = ring_own_index(&r->sh->head);
-	room = ring_free_for(r, head, want);
-	if (__builtin_expect(room == SIZE_MAX || room < size, 0)) {
+	f = ring_end(r, producer);
+	own = mmr_ring_fast_own_(f);
+	avail = ring_avail(f, producer, own, want);
+	if (__builtin_expect(avail == SIZE_MAX || avail < size, 0)) {
 		*count = 0;
-		errno = room == SIZE_MAX ? EINVAL : EAGAIN;
+		errno = avail == SIZE_MAX ? EINVAL : EAGAIN;
 		return NULL;
 	}
-	if (room < want)
-		*count = room / size;
+	if (avail < want)
+		*count = avail / size;
 	mmr_barrier();
-	return r->data + ring_off(r, head);
+	return f->data + mmr_ring_fast_off_(f, own);
+}
+
+void *mmr_ring_reserve_records(mmr_ring *r, size_t size, size_t *count)
+{
+	return ring_records(r, true, size, count, "mmr_ring_reserve_records");
 }
 
 const void *mmr_ring_peek_records(mmr_ring *r, size_t size, size_t *count)
 {
-	uint64_t tail;
-	size_t want, fill;
-
-	if (!ring_batch_args(r, size, count, "mmr_ring_peek_records", &want))
-		return NULL;
-	tail = ring_own_index(&r->sh->tail);
-	fill = ring_filled_for(r, tail, want);
-	if (__builtin_expect(fill == SIZE_MAX || fill < size, 0)) {
-		*count = 0;
-		errno = fill == SIZE_MAX ? EINVAL : EAGAIN;
-		return NULL;
-	}
-	if (fill < want)
-		*count = fill / size;
-	mmr_barrier();
-	return r->data + ring_off(r, tail);
+	return ring_records(r, false, size, count, "mmr_ring_peek_records");
 }

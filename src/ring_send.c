@@ -7,6 +7,7 @@
  * mmr_ring_open_fd() (seals, header) as any other.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -98,25 +99,34 @@ static int take_fds(struct msghdr *msg, int fd[3])
 	return n;
 }
 
-/* A peer could send anything: a writable eventfd is what a poller needs
- * (the fdinfo of an eventfd has an eventfd-count line). */
+/*
+ * A peer could send anything: what a poller needs is an eventfd that
+ * never blocks, neither the reset read() of mmr_ring_poll_arm() nor a
+ * publisher's write() (a counter near its maximum blocks a blocking one).
+ * A blocking one is refused, not made non-blocking: its flags belong to
+ * the sender's open file description too.
+ */
 static bool ring_is_eventfd(int fd)
 {
 	char path[64], link[64];
 	ssize_t n;
+	int fl;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	n = mmri_readlink(path, link, sizeof(link) - 1);
 	if (n <= 0)
 		return false;
 	link[n] = 0;
-	return !strcmp(link, "anon_inode:[eventfd]");
+	fl = mmri_fcntl(fd, F_GETFL, 0);
+	return !strcmp(link, "anon_inode:[eventfd]") && fl >= 0 && (fl & O_NONBLOCK);
 }
 
 int mmr_ring_recv(int sock, mmr_ring **out, unsigned flags)
 {
+	/* Room for one more descriptor than we take (to see extras), and for
+	 * the credentials a socket with SO_PASSCRED adds to every message. */
 	union {
-		char buf[CMSG_SPACE(4 * sizeof(int))];
+		char buf[CMSG_SPACE(4 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} ctl;
 	struct ring_tag tag;
@@ -152,7 +162,7 @@ int mmr_ring_recv(int sock, mmr_ring **out, unsigned flags)
 			       " (truncated)" : "");
 	else if (nfds == 3 && (!ring_is_eventfd(fd[1]) || !ring_is_eventfd(fd[2])))
 		ret = mmri_err(EPROTO, "mmr_ring_recv: the descriptors sent for poll() "
-			       "are not eventfds");
+			       "are not eventfds, or block");
 	else
 		ret = mmr_ring_open_fd(out, fd[0], flags);
 	if (!ret && nfds == 3) {
@@ -160,6 +170,7 @@ int mmr_ring_recv(int sock, mmr_ring **out, unsigned flags)
 		(*out)->efd[RING_CONSUMER] = fd[1];
 		(*out)->efd[RING_PRODUCER] = fd[2];
 		fd[1] = fd[2] = -1;
+		mmri_ring_set_kicks(*out);
 	}
 	for (int i = 0; i < 3; i++)
 		if (fd[i] >= 0)

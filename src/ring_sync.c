@@ -8,16 +8,32 @@
  * ring_sync.h; this file holds the slow paths.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/membarrier.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "ring_sync.h"
+
+int mmri_ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	atomic_fetch_add_explicit(&r->sh->errors, 1, memory_order_relaxed);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return mmri_err(EINVAL, "%s", msg);
+}
 
 /* ---- the publication fence ---- */
 
@@ -44,7 +60,7 @@ enum ring_fence {
 };
 
 #define RING_SLICE_MS	5	/* the longest a lost wake-up can delay a sleeper */
-/* The longest a sleeper takes to notice that its peer process died. */
+/* The longest a sleeper takes to notice that its peer died. */
 #define RING_LIVENESS_MS 50
 
 static _Atomic int ring_fence_mode = FENCE_UNKNOWN;
@@ -109,7 +125,7 @@ static void ring_wake_both(const struct mmr_ring *r)
  * A sleeper that cannot issue the barrier and saw no light peer sleeps
  * without slices; wake both sides once so that it looks again.
  */
-void ring_sync_attach(struct mmr_ring *r)
+void mmri_ring_sync_attach(struct mmr_ring *r)
 {
 	r->light = ring_fence_init() == FENCE_LIGHT;
 	r->peer_fd[0] = r->peer_fd[1] = -1;
@@ -119,7 +135,7 @@ void ring_sync_attach(struct mmr_ring *r)
 }
 
 /* The publisher's slow half: the sleeper's threshold was met. */
-void ring_wake(const struct mmr_ring *r, bool readable)
+void mmri_ring_wake(const struct mmr_ring *r, bool readable)
 {
 	struct ring_shared *sh = r->sh;
 	_Atomic uint64_t *want = readable ? &sh->rd_want : &sh->wr_want;
@@ -137,64 +153,225 @@ void ring_wake(const struct mmr_ring *r, bool readable)
 /* ---- the ends: who holds them, closed or dead ---- */
 
 /*
- * A process is named by its pid and its start time (clock ticks after
- * boot, /proc/<pid>/stat field 22): a pid can be reused, the pair cannot
- * (not within one tick). A thread likewise by its tid and its own start
- * time (/proc/<pid>/task/<tid>/stat). 0 if unknown, or if it has exited
- * and waits to be reaped (state Z or X, field 3): a killed child is dead
- * before its parent calls wait(), a main thread that called pthread_exit()
- * waits as a zombie for the other threads.
+ * An end has pipe semantics: it is alive while a holder holds its claim's
+ * lock, and the kernel drops that lock when the last holder goes, however
+ * it goes; no pid, start time, namespace or /proc mount enters into it.
+ *
+ * An end held by a process: a shared (read) OFD lock, F_OFD_SETLK, on
+ * byte ring_lock_byte() of the object, through an open file description
+ * of the handle's own (close-on-exec). The kernel drops it when the last
+ * fd of that description is closed: mmr_ring_destroy(), exit, or exec. A
+ * child forked with the handle shares the description, so the end lives
+ * on while either holds it, as a pipe's end does. A peer tests it with
+ * F_OFD_GETLK through another description (locks of the one it tests
+ * through do not count, and none is ever taken there).
+ *
+ * An end held by a thread (MMR_RING_THREAD): a robust process-shared
+ * mutex in the header, locked by that thread. The kernel marks it
+ * owner-died when the thread exits or its process execs; a peer tests it
+ * with pthread_mutex_trylock(). Both sides must then use the same C
+ * library (its pthread_mutex_t is in the shared header).
+ *
+ * Each claim takes a new token (the byte, or the mutex slot token & 1),
+ * so an earlier holder that still holds its lock does not keep the end
+ * alive once another holder claimed it.
  */
-static uint64_t proc_start(uint32_t pid, uint32_t tid)
-{
-	char path[80], buf[1024], *p;
-	int n;
+_Static_assert(sizeof(pthread_mutex_t) <= RING_MUTEX_SIZE &&
+	       _Alignof(pthread_mutex_t) <= 16, "a mutex fits its slot");
 
-	if (tid)
-		snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
-	else
-		snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	n = mmri_read_file(path, buf, sizeof(buf));
-	if (n <= 0)
-		return 0;
-	p = strrchr(buf, ')');	/* the command name may hold anything */
-	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
-		return 0;
-	for (int field = 2; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
+static off_t ring_lock_byte(uint64_t token, enum ring_role role)
+{
+	/* Far from 0 only for readability in /proc/locks; any byte will do. */
+	return (off_t)((token & ((1ull << 60) - 1)) * 2 + role);
 }
 
-int ring_claim(struct mmr_ring *r, unsigned roles, bool thread, const char *fn)
+static pthread_mutex_t *ring_mutex(struct ring_shared *sh, enum ring_role role,
+				   uint64_t token)
 {
-	uint32_t pid, tid;
-	uint64_t start;
+	return (pthread_mutex_t *)(void *)sh->end[role].mutex[token & 1];
+}
 
-	if (!roles)
+/* The creator makes the mutexes before publishing the header. */
+int mmri_ring_ends_init(struct mmr_ring *r)
+{
+	pthread_mutexattr_t a;
+	int ret;
+
+	ret = pthread_mutexattr_init(&a);
+	if (!ret)
+		ret = pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	if (!ret)
+		ret = pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	if (!ret)
+		ret = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
+	for (int i = 0; !ret && i < 4; i++)
+		ret = pthread_mutex_init(ring_mutex(r->sh, (enum ring_role)(i / 2),
+						    (uint64_t)i), &a);
+	pthread_mutexattr_destroy(&a);
+	if (ret)
+		return mmri_err(ret, "cannot make the robust mutexes of the ring's ends");
+	return 0;
+}
+
+/*
+ * The file the ends' locks live on: the object itself, or, for a backend
+ * without an fd (sysv, mremap: shared with children only), a memfd of our
+ * own that the children inherit with the handle. -1 if neither: then an
+ * end held by a process is never seen to die, only to close.
+ */
+void mmri_ring_lock_file(struct mmr_ring *r)
+{
+	int fd = mmr_region_fd(r->reg);
+
+	mmri_clear_error();
+	r->lock_fd = -1;
+	r->lock_own = false;
+	if (fd >= 0) {
+		r->lock_fd = fd;
+		return;
+	}
+	fd = mmri_memfd_create("mmr_ring-ends", MFD_CLOEXEC);
+	if (fd >= 0) {
+		r->lock_fd = fd;
+		r->lock_own = true;
+	}
+}
+
+/* A new open file description of the lock file: its own locks. */
+static int ring_reopen(const struct mmr_ring *r, const char *fn)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", r->lock_fd);
+	fd = mmri_open(path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return mmri_err(-fd, "%s: cannot open the ring's object again through "
+				"%s for a lock of this end's own (is /proc mounted?)",
+				fn, path);
+	return fd;
+}
+
+static int ring_lock(int fd, short type, int cmd, off_t byte)
+{
+	struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = byte,
+			    .l_len = 1 };
+	int ret = mmri_fcntl(fd, cmd, (long)(uintptr_t)&fl);
+
+	if (ret < 0)
+		return ret;
+	return cmd == F_OFD_GETLK ? fl.l_type != F_UNLCK : 0;
+}
+
+/* Let go of this handle's hold on @role: its lock or its mutex. */
+static void ring_unhold(struct mmr_ring *r, enum ring_role role)
+{
+	if (r->end_fd[role] >= 0)
+		mmri_close(r->end_fd[role]);
+	else if (r->token[role] && r->owner_tid[role] == (uint32_t)mmri_gettid())
+		pthread_mutex_unlock(ring_mutex(r->sh, role, r->token[role]));
+	r->end_fd[role] = -1;
+	r->token[role] = 0;
+	r->owner_pid[role] = 0;
+	r->owner_tid[role] = 0;
+}
+
+/* Lock a free mutex slot for @token in the calling thread. */
+static int ring_hold_mutex(struct mmr_ring *r, enum ring_role role, uint64_t token,
+			   const char *fn)
+{
+	pthread_mutex_t *m = ring_mutex(r->sh, role, token);
+	int ret = pthread_mutex_trylock(m);
+
+	if (ret == EOWNERDEAD)
+		ret = pthread_mutex_consistent(m);
+	if (ret == EDEADLK)	/* this thread held the slot's last claim */
+		ret = 0;
+	if (ret)
+		return mmri_err(EBUSY, "%s: the %s end's earlier thread holders are "
+				"alive and did not close it: close it in them first",
+				fn, role == RING_PRODUCER ? "producer" : "consumer");
+	return 0;
+}
+
+/* Hold @role for the process (a new lock) or the calling thread. */
+static int ring_hold(struct mmr_ring *r, enum ring_role role, bool thread,
+		     uint64_t token, const char *fn)
+{
+	int fd, ret;
+
+	if (thread)
+		return ring_hold_mutex(r, role, token, fn);
+	if (r->lock_fd < 0) {
+		r->end_fd[role] = -1;
 		return 0;
-	pid = (uint32_t)mmri_getpid();
-	tid = thread ? (uint32_t)mmri_gettid() : 0;
-	start = proc_start(pid, tid);
-	if (!start)
-		return mmri_err(ENOENT, "%s: cannot read this %s's start time from "
-				"/proc/%u%s/stat (is /proc mounted?): the peer could not "
-				"tell it from a later one with its id", fn,
-				thread ? "thread" : "process", pid, thread ? "/task/<tid>" : "");
+	}
+	fd = ring_reopen(r, fn);
+	if (fd < 0)
+		return fd;
+	ret = ring_lock(fd, F_RDLCK, F_OFD_SETLK, ring_lock_byte(token, role));
+	if (ret < 0) {
+		mmri_close(fd);
+		return mmri_err(-ret, "%s: cannot lock the ring's object (F_OFD_SETLK, "
+				"Linux 3.15+) to hold its %s end", fn,
+				role == RING_PRODUCER ? "producer" : "consumer");
+	}
+	r->end_fd[role] = fd;
+	return 0;
+}
+
+int mmri_ring_claim(struct mmr_ring *r, unsigned roles, bool thread, const char *fn)
+{
+	uint32_t pid = (uint32_t)mmri_getpid(), tid = (uint32_t)mmri_gettid();
+
 	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++) {
 		struct ring_end *e = &r->sh->end[role];
+		uint64_t token;
+		int ret;
 
 		if (!(roles & (1u << role)))
 			continue;
-		/* start and tid before pid (release): a peer that sees the pid
-		 * sees who holds the end; closed last: a new holder reopens it. */
-		atomic_store_explicit(&e->pid, 0, memory_order_relaxed);
-		atomic_store_explicit(&e->start, start, memory_order_relaxed);
-		atomic_store_explicit(&e->tid, tid, memory_order_relaxed);
-		atomic_store_explicit(&e->pid, pid, memory_order_release);
+		/* Our earlier claim of it is over: the new one replaces it. */
+		if (r->token[role])
+			ring_unhold(r, (enum ring_role)role);
+		/* A thread's claim whose mutex slot is busy (a live earlier
+		 * holder, or a peer testing it this instant) takes the next
+		 * token: the other slot. */
+		for (int tries = 0;; tries++) {
+			token = atomic_fetch_add(&e->claims, 1) + 1;
+			ret = ring_hold(r, (enum ring_role)role, thread, token, fn);
+			if (ret != -EBUSY || tries == 3)
+				break;
+			mmri_clear_error();
+		}
+		if (ret)
+			return ret;
+		r->token[role] = token;
+		r->owner_pid[role] = pid;
+		r->owner_tid[role] = thread ? tid : 0;
+		/* Held before the token is published (release): a peer that
+		 * sees the token finds its lock; closed last: a new holder
+		 * reopens it. */
+		atomic_store_explicit(&e->thread, thread, memory_order_relaxed);
+		atomic_store_explicit(&e->pid, pid, memory_order_relaxed);
+		atomic_store_explicit(&e->kicks, r->efd[0] >= 0 && r->efd[1] >= 0,
+				      memory_order_relaxed);
+		atomic_store_explicit(&e->token, token, memory_order_release);
 		atomic_store_explicit(&e->closed, 0, memory_order_release);
+		atomic_fetch_or(&r->roles, 1u << role);
 	}
-	atomic_fetch_or(&r->roles, roles);
 	return 0;
+}
+
+/* The eventfds arrived after the claim (mmr_ring_recv()): say so. */
+void mmri_ring_set_kicks(struct mmr_ring *r)
+{
+	unsigned roles = atomic_load(&r->roles);
+
+	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++)
+		if ((roles & (1u << role)) && r->token[role] ==
+		    atomic_load(&r->sh->end[role].token))
+			atomic_store(&r->sh->end[role].kicks, 1);
 }
 
 /* Release: the last index this side published is seen with the close. */
@@ -219,92 +396,77 @@ static void ring_forget_peer(struct mmr_ring *r, enum ring_role role)
 		mmri_close(r->peer_fd[role]);
 	r->peer_fd[role] = -1;
 	r->peer_pid[role] = 0;
-	r->peer_tid[role] = 0;
-	r->peer_start[role] = 0;
 	r->peer_seen_ns[role] = 0;
 }
 
-#ifndef PIDFD_THREAD
-#define PIDFD_THREAD 0200	/* O_EXCL: a pidfd of one thread (6.9+) */
-#endif
-
-/*
- * Is the holder (process @pid, or its thread @tid when not 0) started at
- * @start alive? A pidfd (5.3+; of one thread with PIDFD_THREAD, 6.9+)
- * pins it: it becomes readable when it exits, whoever gets its id
- * afterwards. It is opened once per holder and checked against the start
- * time right after, so an id reused before the open is caught too.
- * Without one: kill() or tgkill() with signal 0 and the start time, on
- * every check (a few microseconds, once per RING_LIVENESS_MS).
- */
-static bool ring_peer_alive(struct mmr_ring *r, enum ring_role role, uint32_t pid,
-			    uint32_t tid, uint64_t start)
+/* Is the mutex of a thread's claim @token held by a live thread? */
+static bool ring_thread_holds(struct mmr_ring *r, enum ring_role role, uint64_t token)
 {
-	struct pollfd p;
-	int fd;
+	pthread_mutex_t *m = ring_mutex(r->sh, role, token);
+	int ret = pthread_mutex_trylock(m);
 
-	if ((pid_t)pid <= 0 || (pid_t)tid < 0)	/* a peer wrote garbage */
-		return false;
-	if (r->peer_pid[role] != pid || r->peer_tid[role] != tid ||
-	    r->peer_start[role] != start) {
-		ring_forget_peer(r, role);
-		fd = tid ? mmri_pidfd_open((pid_t)tid, PIDFD_THREAD) :
-			mmri_pidfd_open((pid_t)pid, 0);
-		if (fd == -ESRCH)
-			return false;
-		if (proc_start(pid, tid) != start) {
-			if (fd >= 0)
-				mmri_close(fd);
-			return false;
-		}
-		r->peer_fd[role] = fd >= 0 ? fd : -1;
-		r->peer_pid[role] = pid;
-		r->peer_tid[role] = tid;
-		r->peer_start[role] = start;
-	}
-	if (r->peer_fd[role] < 0)
-		return (tid ? mmri_tgkill((pid_t)pid, (pid_t)tid, 0) :
-			mmri_kill((pid_t)pid, 0)) != -ESRCH && proc_start(pid, tid) == start;
-	p = (struct pollfd){ .fd = r->peer_fd[role], .events = POLLIN };
-	return mmri_poll(&p, 1, 0) == 0;
+	if (ret == EBUSY || ret == EDEADLK)
+		return true;
+	/* Free, or its holder died: we hold it now; give it back. */
+	if (ret == EOWNERDEAD)
+		pthread_mutex_consistent(m);
+	if (!ret || ret == EOWNERDEAD)
+		pthread_mutex_unlock(m);
+	return false;
+}
+
+/* Is the lock of claim @token held? An error (fault injected, say)
+ * counts as held: a live peer is never declared dead for one. */
+static bool ring_token_held(struct mmr_ring *r, enum ring_role role, uint64_t token,
+			    bool thread)
+{
+	if (thread)
+		return ring_thread_holds(r, role, token);
+	if (r->lock_fd < 0)
+		return true;
+	return ring_lock(r->lock_fd, F_WRLCK, F_OFD_GETLK, ring_lock_byte(token, role)) != 0;
 }
 
 /*
- * The acquire half of ring_end_close(). *watch: the holder is another
- * process, or another thread that holds the end for itself: a sleeper
- * must look at it now and then (a death wakes nobody). Without @probe, a
- * holder already watched (the same ids and start time) is taken as alive
- * with no system call: a waiter woken by its peer's publication knows it
- * was alive a moment ago, and looks again after a slice with no wake-up.
+ * The acquire half of ring_end_close(). *watch: another handle holds the
+ * end: a sleeper must look at it now and then (a death wakes nobody).
+ * Without @probe, a holder already seen alive is taken as alive with no
+ * system call: a waiter woken by its peer's publication knows it was
+ * alive a moment ago, and looks again after a slice with no wake-up.
  */
 static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role, bool *watch,
 				     bool probe)
 {
 	struct ring_end *e = &r->sh->end[role];
-	uint32_t pid, tid;
-	uint64_t start;
+	uint64_t token;
+	bool thread;
 
 	*watch = false;
-	if (atomic_load_explicit(&e->closed, memory_order_acquire))
-		return PEER_CLOSED;
-	pid = atomic_load_explicit(&e->pid, memory_order_acquire);
-	if (!pid)
-		return PEER_NONE;
-	start = atomic_load_explicit(&e->start, memory_order_relaxed);
-	tid = atomic_load_explicit(&e->tid, memory_order_relaxed);
-	if (!probe && r->peer_pid[role] == pid && r->peer_tid[role] == tid &&
-	    r->peer_start[role] == start) {
+	for (int tries = 0; tries < 3; tries++) {
+		if (atomic_load_explicit(&e->closed, memory_order_acquire))
+			return PEER_CLOSED;
+		token = atomic_load_explicit(&e->token, memory_order_acquire);
+		if (!token)
+			return PEER_NONE;
+		thread = atomic_load_explicit(&e->thread, memory_order_relaxed);
+		if (token == r->token[role] && (!thread ||
+		    r->owner_tid[role] == (uint32_t)mmri_gettid()))
+			return PEER_ALIVE;	/* this handle (this thread) holds it */
 		*watch = true;
-		return PEER_ALIVE;
+		if (!probe && r->peer_seen_ns[role])
+			return PEER_ALIVE;
+		if (ring_token_held(r, role, token, thread)) {
+			r->peer_seen_ns[role] = ring_now_ns();
+			return PEER_ALIVE;
+		}
+		/* Gone, unless it closed meanwhile (closed before it let go)
+		 * or a new holder claimed the end. */
+		if (atomic_load_explicit(&e->closed, memory_order_acquire))
+			return PEER_CLOSED;
+		if (atomic_load_explicit(&e->token, memory_order_acquire) == token)
+			return PEER_DEAD;
 	}
-	if (pid == (uint32_t)mmri_getpid() &&
-	    (!tid || tid == (uint32_t)mmri_gettid()))
-		return PEER_ALIVE;	/* held by this process, or this thread */
-	*watch = true;
-	if (!ring_peer_alive(r, role, pid, tid, start))
-		return PEER_DEAD;
-	r->peer_seen_ns[role] = ring_now_ns();
-	return PEER_ALIVE;
+	return PEER_ALIVE;	/* claimed again and again: someone holds it */
 }
 
 /*
@@ -312,7 +474,7 @@ static enum ring_peer ring_end_state(struct mmr_ring *r, enum ring_role role, bo
  * found it alive less than half a liveness slice ago. A wait that sleeps
  * watches in RING_LIVENESS_MS slices anyway, so a death is still seen
  * within 1.5 slices; small records that sleep on every few records are
- * spared a getpid() and a poll() per sleep.
+ * spared a system call per sleep.
  */
 static bool ring_probe_due(const struct mmr_ring *r, enum ring_role role)
 {
@@ -322,33 +484,39 @@ static bool ring_probe_due(const struct mmr_ring *r, enum ring_role role)
 }
 
 /*
- * Close the ends this handle claimed, if this process still holds them: a
- * child that inherited the handle across fork() and destroys its copy
- * leaves its parent's ends open (as closing an inherited pipe end does).
- * With @caller, an end a thread holds for itself is closed only by that
- * thread (two threads sharing a handle, an end each). Returns how many it
- * closed.
+ * Close the ends this handle claimed and still holds: if another handle
+ * claimed an end since, it is that handle's now and stays open. A copy of
+ * the handle inherited across fork() closes nothing: it only lets go of
+ * its share of the lock (as closing an inherited pipe end does). With
+ * @caller, an end a thread holds for itself is closed only by that
+ * thread (two threads sharing a handle, an end each). Returns how many
+ * it closed.
  */
 static int ring_close_ends(struct mmr_ring *r, bool caller)
 {
-	uint32_t self = (uint32_t)mmri_getpid(), me = caller ? (uint32_t)mmri_gettid() : 0;
+	uint32_t self = (uint32_t)mmri_getpid(), me = (uint32_t)mmri_gettid();
 	unsigned roles = atomic_load(&r->roles), done = 0;
 	int n = 0;
 
 	for (int role = RING_PRODUCER; role <= RING_CONSUMER; role++) {
 		struct ring_end *e = &r->sh->end[role];
-		uint32_t tid;
+		bool ours;
 
 		if (!(roles & (1u << role)))
 			continue;
-		tid = atomic_load_explicit(&e->tid, memory_order_relaxed);
-		if (caller && tid && tid != me)
+		if (caller && r->owner_tid[role] && r->owner_tid[role] != me)
 			continue;	/* another thread's end */
 		done |= 1u << role;
-		if (atomic_load_explicit(&e->pid, memory_order_relaxed) != self)
-			continue;
-		ring_end_close(r->sh, (enum ring_role)role);
-		n++;
+		ours = r->owner_pid[role] == self &&
+			atomic_load_explicit(&e->token, memory_order_relaxed) == r->token[role];
+		/* Closed before the lock goes: a peer that finds the lock
+		 * gone finds the close too. */
+		if (ours) {
+			ring_end_close(r->sh, (enum ring_role)role);
+			n++;
+		}
+		if (r->owner_pid[role] == self)
+			ring_unhold(r, (enum ring_role)role);
 	}
 	if (n)
 		ring_wake_both(r);
@@ -356,18 +524,25 @@ static int ring_close_ends(struct mmr_ring *r, bool caller)
 	return n;
 }
 
-void ring_sync_detach(struct mmr_ring *r)
+void mmri_ring_sync_detach(struct mmr_ring *r)
 {
 	if (!r->sh)
 		return;
 	if (atomic_load(&r->roles))
 		ring_close_ends(r, false);
 	for (int i = 0; i < 2; i++) {
+		/* A copy inherited across fork(): drop its share of the lock. */
+		if (r->end_fd[i] >= 0)
+			mmri_close(r->end_fd[i]);
+		r->end_fd[i] = -1;
 		ring_forget_peer(r, (enum ring_role)i);
 		if (r->efd[i] >= 0)
 			mmri_close(r->efd[i]);
 		r->efd[i] = -1;
 	}
+	if (r->lock_own && r->lock_fd >= 0)
+		mmri_close(r->lock_fd);
+	r->lock_fd = -1;
 }
 
 int mmr_ring_close(mmr_ring *r)
@@ -394,9 +569,9 @@ int mmr_ring_claim(mmr_ring *r, unsigned flags)
 		return mmri_err(EINVAL, "mmr_ring_claim: flags 0x%x: give MMR_RING_PRODUCER "
 				"and/or MMR_RING_CONSUMER, and MMR_RING_THREAD for the "
 				"calling thread alone", flags);
-	return ring_claim(r, (flags & MMR_RING_PRODUCER ? 1u << RING_PRODUCER : 0) |
-			  (flags & MMR_RING_CONSUMER ? 1u << RING_CONSUMER : 0),
-			  flags & MMR_RING_THREAD, "mmr_ring_claim");
+	return mmri_ring_claim(r, (flags & MMR_RING_PRODUCER ? 1u << RING_PRODUCER : 0) |
+			       (flags & MMR_RING_CONSUMER ? 1u << RING_CONSUMER : 0),
+			       flags & MMR_RING_THREAD, "mmr_ring_claim");
 }
 
 /* ---- sleeping ---- */
@@ -461,6 +636,39 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/*
+ * A peer about to publish is often a few hundred cycles away: a bounded
+ * spin spares the system calls of a sleep. Bounded in time as well as in
+ * checks (whatever mmr_ring_set_spin() said): never past the timeout, and
+ * not at all for a wait that only checks (timeout 0).
+ */
+#define RING_SPIN_MAX_NS 100000ull	/* 100 us: a few sleeps' worth */
+
+static bool ring_spin(const struct mmr_ring *r, bool readable, size_t min,
+		      int timeout_ms, const struct timespec *end)
+{
+	struct timespec left;
+	uint64_t stop = 0;
+
+	if (!timeout_ms)
+		return ring_ready(r, readable) >= min;
+	for (unsigned i = 0; i < r->spin; i++) {
+		if (ring_ready(r, readable) >= min)
+			return true;
+		cpu_relax();
+		if ((i & 255) != 255)
+			continue;
+		/* Every 256 checks, the clock: a long spin stops in time. */
+		if (!stop)
+			stop = ring_now_ns() + RING_SPIN_MAX_NS;
+		else if (ring_now_ns() >= stop)
+			break;
+		if (timeout_ms > 0 && !ts_left(end, &left))
+			break;
+	}
+	return false;
+}
+
 enum { WAIT_READY = 0, WAIT_EOF = MMR_RING_EOF, WAIT_SLEEP = 2 };
 
 /*
@@ -493,8 +701,8 @@ static int ring_check(struct mmr_ring *r, bool readable, size_t min, bool *watch
  * always. A death wakes nobody: a sleeper watching another process sleeps
  * in RING_LIVENESS_MS slices and checks its pidfd between them.
  */
-int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
-	      const char *fn)
+static int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
+		     const char *fn)
 {
 	struct ring_shared *sh = r->sh;
 	_Atomic uint64_t *want = readable ? &sh->rd_want : &sh->wr_want;
@@ -509,17 +717,12 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 		return mmri_err(EINVAL, "%s: %zu bytes is more than the capacity (%zu)",
 				fn, min, r->cap);
 	min = min ? min : 1;
-	/* A peer about to publish is often a few hundred cycles away: a
-	 * bounded spin spares the system calls of a sleep. */
-	for (unsigned i = 0; i < r->spin; i++) {
-		if (ring_ready(r, readable) >= min)
-			return 0;
-		cpu_relax();
-	}
 	if (timeout_ms > 0) {
 		clock_gettime(CLOCK_MONOTONIC, &end);
 		ts_add_ms(&end, timeout_ms);
 	}
+	if (ring_spin(r, readable, min, timeout_ms, &end))
+		return 0;
 	probe = ring_probe_due(r, readable ? RING_PRODUCER : RING_CONSUMER);
 	for (;;) {
 		uint32_t s = atomic_load(seq);
@@ -570,8 +773,9 @@ int ring_wait(struct mmr_ring *r, bool readable, size_t min, int timeout_ms,
 		return mmri_err(EPIPE, "%s: the %s %s; %zu bytes are %s", fn,
 				readable ? "producer" : "consumer",
 				readable || ring_end_state(r, RING_CONSUMER, &watch, true) ==
-				PEER_DEAD ? "died without closing its end (its process, "
-				"or its thread if it held the end with MMR_RING_THREAD)" :
+				PEER_DEAD ? "died without closing its end (its last holder "
+				"exited or exec'd; for an end held with MMR_RING_THREAD, "
+				"its thread exited)" :
 				"closed its end", ring_ready(r, readable),
 				readable ? "left to read" : "free, but nobody will read them");
 	default:
@@ -603,7 +807,7 @@ int mmr_ring_set_spin(mmr_ring *r, unsigned checks)
 
 /* ---- waiting in poll(2) ---- */
 
-int ring_poll_create(struct mmr_ring *r)
+int mmri_ring_poll_create(struct mmr_ring *r)
 {
 	for (int i = 0; i < 2; i++) {
 		r->efd[i] = mmri_eventfd();
@@ -656,6 +860,7 @@ int mmr_ring_poll_arm(mmr_ring *r, size_t min)
 {
 	const char *fn = "mmr_ring_poll_arm";
 	_Atomic uint64_t *want;
+	struct ring_end *peer;
 	uint64_t count;
 	bool readable, watch;
 	int ret, efd;
@@ -671,9 +876,21 @@ int mmr_ring_poll_arm(mmr_ring *r, size_t min)
 	min = min ? min : 1;
 	efd = r->efd[readable ? RING_CONSUMER : RING_PRODUCER];
 	want = readable ? &r->sh->rd_want : &r->sh->wr_want;
+	peer = &r->sh->end[readable ? RING_PRODUCER : RING_CONSUMER];
 	mmri_read(efd, &count, sizeof(count));	/* -EAGAIN when already 0 */
 	atomic_store(readable ? &r->sh->rd_poll : &r->sh->wr_poll, 1);
 	ret = ring_check(r, readable, min, &watch, true);
+	/* A peer without the eventfds cannot write ours: it would publish,
+	 * or close, and the poller would never hear of it. */
+	if (ret == WAIT_SLEEP && atomic_load(&peer->token) && !atomic_load(&peer->kicks)) {
+		atomic_store(readable ? &r->sh->rd_poll : &r->sh->wr_poll, 0);
+		return mmri_err(EOPNOTSUPP, "%s: the %s attached without the ring's "
+				"eventfds (mmr_ring_open_fd() of a bare fd) and cannot wake "
+				"a poller: hand it the ring with mmr_ring_send() or fork(), "
+				"or wait with mmr_ring_wait_%s()", fn,
+				readable ? "producer" : "consumer",
+				readable ? "readable" : "writable");
+	}
 	if (ret == WAIT_SLEEP) {
 		atomic_store(want, ring_target(r, readable, min));
 		if (!ring_sleeper_fence(r))
@@ -689,20 +906,39 @@ int mmr_ring_poll_arm(mmr_ring *r, size_t min)
 	return ret;
 }
 
+/*
+ * A pidfd of the process that last claimed the peer's end, as a hint for
+ * poll(): the end's liveness is its lock, not this process (a child may
+ * hold the end on, and a pid seen from another PID namespace names
+ * another process).
+ */
 int mmr_ring_peer_pidfd(mmr_ring *r)
 {
 	enum ring_role peer;
 	bool readable, watch;
+	uint32_t pid;
+	int fd;
 
 	if (!r)
 		return mmri_err(EINVAL, "mmr_ring_peer_pidfd: ring is NULL");
 	if (ring_poll_side(r, "mmr_ring_peer_pidfd", &readable) == -EINVAL)
 		return -EINVAL;
 	peer = readable ? RING_PRODUCER : RING_CONSUMER;
-	ring_end_state(r, peer, &watch, true);
-	if (r->peer_fd[peer] < 0)
+	pid = atomic_load(&r->sh->end[peer].pid);
+	if (ring_end_state(r, peer, &watch, true) != PEER_ALIVE || !watch ||
+	    pid == (uint32_t)mmri_getpid() || (pid_t)pid <= 0)
 		return mmri_err(ENOENT, "mmr_ring_peer_pidfd: no peer process to watch "
-				"(none attached yet, the peer is this process, or the "
-				"kernel has no pidfd_open)");
-	return r->peer_fd[peer];
+				"(none attached yet, it is gone, or the peer is this "
+				"process)");
+	if (r->peer_fd[peer] >= 0 && r->peer_pid[peer] == pid)
+		return r->peer_fd[peer];
+	ring_forget_peer(r, peer);
+	fd = mmri_pidfd_open((pid_t)pid, 0);
+	if (fd < 0)
+		return mmri_err(-fd == ESRCH ? ENOENT : -fd, "mmr_ring_peer_pidfd: "
+				"pidfd_open(%u) failed (Linux 5.3+; a peer in another "
+				"PID namespace has no pid here)", pid);
+	r->peer_fd[peer] = fd;
+	r->peer_pid[peer] = pid;
+	return fd;
 }

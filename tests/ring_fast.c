@@ -275,6 +275,17 @@ static int fast_misuse(void)
 	CHECK(!mmr_ring_fast_peek(&p, 1));
 	mmr_ring_fast_produce(&c, 1);
 	mmr_ring_fast_consume(&p, 1);
+	/* The slow half names the end it was called for, whatever the
+	 * caller's name; the entry point of earlier headers compares
+	 * names whole ("a_reserve_like_name" is no reserve). */
+	CHECK(!mmr_ring_fast_slow(&c, MMR_RING_PRODUCER, MMR_RING_FAST_GET, 1));
+	CHECK(strstr(mmr_last_error(), "mmr_ring_reserve: this fast view is the consumer's"));
+	CHECK(!mmr_ring_fast_slow(&p, MMR_RING_CONSUMER, MMR_RING_FAST_PUT, 1));
+	CHECK(strstr(mmr_last_error(), "mmr_ring_consume: this fast view is the producer's"));
+	CHECK(!mmr_ring_fast_refuse(&c, "mmr_ring_fast_reserve"));
+	CHECK(strstr(mmr_last_error(), "consumer's"));
+	CHECK(!mmr_ring_fast_refuse(&p, "not_reserve_at_all"));
+	CHECK(strstr(mmr_last_error(), "producer's"));
 	mmr_ring_read_ptr(r, &avail);
 	CHECK_EQ(avail, 0);				/* nothing moved */
 	CHECK_EQ(mmr_ring_error(r), 0);

@@ -8,13 +8,14 @@
 #include <sys/syscall.h>
 
 #include "helpers.h"
+#include "ring_sync.h"
 
 /* The shared header as src/ring.c lays it out (layout version 2). */
-#define H_MAGIC 0
-#define H_VERSION 8
-#define H_CAPACITY 16
-#define H_HEAD 128
-#define H_TAIL 256
+#define H_MAGIC offsetof(struct ring_shared, magic)
+#define H_VERSION offsetof(struct ring_shared, version)
+#define H_CAPACITY offsetof(struct ring_shared, capacity)
+#define H_HEAD offsetof(struct ring_shared, head)
+#define H_TAIL offsetof(struct ring_shared, tail)
 
 static void *map_header(int fd)
 {

@@ -130,6 +130,41 @@ static int poll_peer_death(void)
 	return T_PASS;
 }
 
+/*
+ * The producer attached with mmr_ring_open_fd() of a bare fd: it has no
+ * eventfd to write. A poller must not be left armed on one that nobody
+ * writes: either arming refuses, or the poll sees the bytes.
+ */
+static int poll_bare_producer(void)
+{
+	struct pollfd pfd;
+	mmr_ring *c, *p;
+	int ret;
+
+	CHECK_EQ(mmr_ring_create(&c, 1, MMR_RING_CONSUMER), 0);
+	CHECK_EQ(mmr_ring_open_fd(&p, mmr_ring_fd(c), MMR_RING_PRODUCER), 0);
+	ret = mmr_ring_poll_arm(c, 10);
+	if (ret == -EAGAIN) {
+		unsigned char *w = mmr_ring_reserve(p, 10);
+
+		CHECK(w);
+		memset(w, 1, 10);
+		mmr_ring_produce(p, 10);
+		pfd = (struct pollfd){ .fd = mmr_ring_poll_fd(c), .events = POLLIN };
+		CHECK_EQ(poll(&pfd, 1, 1000), 1);
+	} else {
+		CHECK_EQ(ret, -EOPNOTSUPP);
+		CHECK(strstr(mmr_last_error(), "cannot wake a poller"));
+		/* The threshold is not left behind: a publication wakes nobody. */
+		CHECK(mmr_ring_reserve(p, 10));
+		mmr_ring_produce(p, 10);
+		CHECK_EQ(mmr_ring_wait_readable(c, 10, 0), 0);
+	}
+	mmr_ring_destroy(p);
+	mmr_ring_destroy(c);
+	return T_PASS;
+}
+
 static int poll_refusals(void)
 {
 	mmr_ring *r, *b;
@@ -148,4 +183,4 @@ static int poll_refusals(void)
 	return T_PASS;
 }
 
-T_MAIN(T(poll_process), T(poll_peer_death), T(poll_refusals))
+T_MAIN(T(poll_process), T(poll_peer_death), T(poll_refusals), T(poll_bare_producer))

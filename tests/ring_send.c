@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <sys/eventfd.h>
+
 #include "helpers.h"
+#include "ring_sync.h"
 
 static int send_recv_process(void)
 {
@@ -73,7 +76,7 @@ static int send_raw(int sock, const void *payload, size_t len, int fd, int nfds)
 
 static int send_recv_refusals(void)
 {
-	struct { char name[8]; uint32_t version, pad; } tag = { "mmr_rin", 4, 0 };
+	struct { char name[8]; uint32_t version, pad; } tag = { "mmr_rin", RING_VERSION, 0 };
 	mmr_ring *r, *got = (mmr_ring *)1;
 	int sv[2], fds, maps;
 
@@ -117,6 +120,91 @@ static int send_recv_refusals(void)
 	return T_PASS;
 }
 
+/* Send a real ring's object with two eventfds made with @efd_flags. */
+static int send_with_eventfds(int sock, mmr_ring *r, int efd_flags, uint64_t count)
+{
+	struct ring_tag_raw { char name[8]; uint32_t version, pad; } tag = {
+		"mmr_rin", RING_VERSION, 0 };
+	union { char buf[CMSG_SPACE(3 * sizeof(int))]; struct cmsghdr a; } ctl;
+	struct iovec iov = { &tag, sizeof(tag) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+	struct cmsghdr *c;
+	int fds[3], ret;
+
+	memcpy(tag.name, "mmr_ring", 8);
+	fds[0] = mmr_ring_fd(r);
+	fds[1] = eventfd(0, efd_flags);
+	fds[2] = eventfd(0, efd_flags);
+	if (fds[1] < 0 || fds[2] < 0)
+		return -1;
+	if (count && (write(fds[1], &count, 8) != 8 || write(fds[2], &count, 8) != 8))
+		return -1;
+	memset(ctl.buf, 0, sizeof(ctl.buf));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(fds));
+	memcpy(CMSG_DATA(c), fds, sizeof(fds));
+	ret = sendmsg(sock, &msg, 0) == (ssize_t)sizeof(tag) ? 0 : -1;
+	close(fds[1]);
+	close(fds[2]);
+	return ret;
+}
+
+/*
+ * A hostile sender's eventfds block (no O_NONBLOCK): a poller's reset
+ * read() would hang on a zero counter, a publisher's write() on one near
+ * its maximum. Refused at the receive, every descriptor closed.
+ */
+static int recv_blocking_eventfds(void)
+{
+	mmr_ring *r, *got = NULL;
+	int sv[2], fds;
+
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	fds = t_count_fds();
+	CHECK_EQ(send_with_eventfds(sv[0], r, EFD_CLOEXEC, 0), 0);
+	CHECK_EQ(mmr_ring_recv(sv[1], &got, MMR_RING_CONSUMER), -EPROTO);
+	CHECK(strstr(mmr_last_error(), "block"));
+	CHECK_EQ(send_with_eventfds(sv[0], r, EFD_CLOEXEC, 0xfffffffffffffffeull), 0);
+	CHECK_EQ(mmr_ring_recv(sv[1], &got, MMR_RING_PRODUCER), -EPROTO);
+	CHECK_EQ(t_count_fds(), fds);
+	/* Non-blocking ones near the maximum: accepted, and nothing hangs. */
+	CHECK_EQ(send_with_eventfds(sv[0], r, EFD_CLOEXEC | EFD_NONBLOCK,
+				    0xfffffffffffffffeull), 0);
+	CHECK_EQ(mmr_ring_recv(sv[1], &got, MMR_RING_PRODUCER), 0);
+	CHECK(mmr_ring_reserve(got, 1));
+	mmr_ring_produce(got, 1);
+	CHECK_EQ(mmr_ring_poll_arm(got, 1), 0);
+	mmr_ring_destroy(got);
+	close(sv[0]);
+	close(sv[1]);
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
+/* A receiving socket with SO_PASSCRED gets credentials with every
+ * message: an honest ring still arrives whole. */
+static int recv_passcred(void)
+{
+	mmr_ring *r, *got = NULL;
+	int sv[2], on = 1;
+
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	CHECK_EQ(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)), 0);
+	CHECK_EQ(mmr_ring_send(sv[0], r), 0);
+	CHECK_EQ(mmr_ring_recv(sv[1], &got, MMR_RING_CONSUMER), 0);
+	CHECK(mmr_ring_poll_fd(got) >= 0);	/* the eventfds came too */
+	mmr_ring_destroy(got);
+	close(sv[0]);
+	close(sv[1]);
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
 /* A ring without an fd cannot be sent. */
 static int send_no_fd(void)
 {
@@ -134,4 +222,4 @@ static int send_no_fd(void)
 	return T_PASS;
 }
 
-T_MAIN(T(send_recv_process), T(send_recv_refusals), T(send_no_fd))
+T_MAIN(T(send_recv_process), T(send_recv_refusals), T(send_no_fd), T(recv_blocking_eventfds), T(recv_passcred))

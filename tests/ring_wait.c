@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Sleeping on the ring: timeouts, wake-ups by the other side, bad minima. */
+#include <limits.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <sys/syscall.h>
@@ -35,6 +36,30 @@ static int wait_timeouts(void)
 	CHECK_EQ(mmr_ring_wait_readable(r, 10, -1), 0);
 	CHECK_EQ(mmr_ring_wait_readable(r, 11, 0), -ETIMEDOUT);
 	CHECK_EQ(mmr_ring_wait_writable(r, mmr_ring_capacity(r), 20), -ETIMEDOUT);
+	mmr_ring_destroy(r);
+	return T_PASS;
+}
+
+/* A huge spin count neither delays a wait that only checks nor runs past
+ * a short timeout. */
+static int wait_spin_bounded(void)
+{
+	struct timespec t0;
+	mmr_ring *r;
+
+	CHECK_EQ(mmr_ring_create(&r, 1, 0), 0);
+	CHECK_EQ(mmr_ring_set_spin(r, 1u << 28), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(mmr_ring_wait_readable(r, 1, 0), -ETIMEDOUT);
+	CHECK(ms_since(&t0) < 50);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(mmr_ring_wait_readable(r, 1, 20), -ETIMEDOUT);
+	CHECK(ms_since(&t0) < 250);
+	CHECK_EQ(mmr_ring_set_spin(r, UINT_MAX), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK_EQ(mmr_ring_wait_writable(r, mmr_ring_capacity(r) + 0, 0), 0);
+	CHECK_EQ(mmr_ring_wait_readable(r, 1, 0), -ETIMEDOUT);
+	CHECK(ms_since(&t0) < 50);
 	mmr_ring_destroy(r);
 	return T_PASS;
 }
@@ -373,7 +398,7 @@ static int wait_blind_sleeper_woken_by_attach(void)
 	return T_PASS;
 }
 
-T_MAIN(T(wait_timeouts), T(wait_woken_readable), T(wait_woken_writable),
+T_MAIN(T(wait_timeouts), T(wait_spin_bounded), T(wait_woken_readable), T(wait_woken_writable),
        T(wait_pingpong), T(wait_pingpong_no_barrier), T(wait_pingpong_heavy),
        T(wait_pingpong_blind_process), T(wait_blind_sleeper_slices),
        T(wait_blind_sleeper_whole), T(wait_blind_sleeper_woken_by_attach))
