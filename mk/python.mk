@@ -1,21 +1,42 @@
 # SPDX-License-Identifier: MIT
-# Python bindings (python/memmirror, pure Python over libmemmirror.so.0).
+# Python bindings: python/memmirror (ctypes for regions and mirrors, the C
+# extension memmirror._ring for the ring's per-record path).
 #
-#   make check-python   the pytest suite, against $(BUILD)'s shared library
-#   make bench-python   numpy consumer: mmr ring vs shared_memory vs pipe
+#   make python         the extension, built in place beside the package
+#                       (linked to $(BUILD)'s shared library, found by rpath)
+#   make check-python   the pytest suite
+#   make bench-python   Ring vs a numpy shared_memory ring, os.pipe, Queue
+#
+# pip builds the same extension through setup.py / pyproject.toml.
 
-PY_ENV = MEMMIRROR_LIBRARY=$(abspath $(BUILD))/libmemmirror.so.$(SOVERSION) \
-	PYTHONPATH=$(abspath python) PYTHONDONTWRITEBYTECODE=1
+PY_CFG := $(shell $(PYTHON) -c 'import sysconfig, numpy; \
+	print(sysconfig.get_config_var("EXT_SUFFIX"), sysconfig.get_paths()["include"], \
+	numpy.get_include())' 2>/dev/null)
+PY_EXT = python/memmirror/_ring$(word 1,$(PY_CFG))
+PY_EXT_CFLAGS = -std=c11 -D_GNU_SOURCE $(MMR_WARN) -fPIC -pthread -fno-strict-aliasing \
+	-Iinclude -I$(word 2,$(PY_CFG)) -I$(word 3,$(PY_CFG)) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 
-.PHONY: check-python bench-python
+PY_ENV = PYTHONPATH=$(abspath python) PYTHONDONTWRITEBYTECODE=1
+
+.PHONY: python check-python bench-python
 
 CHECK_SUITES += check-python
+
+python: $(PY_EXT)
+
+$(PY_EXT): python/memmirror/_ring.c include/memmirror.h $(VERSION_HEADER) $(SHARED_LIB)
+	@if [ -z "$(word 3,$(PY_CFG))" ]; then \
+		echo "memmirror: $(PYTHON) lacks numpy or its headers (sh scripts/deps.sh lib)" >&2; exit 1; fi
+	@$(if $(Q),echo "  PYEXT   $@")
+	$(Q)$(CC) $(PY_EXT_CFLAGS) -shared -o $@ $< -L$(BUILD) -lmemmirror \
+		-Wl,-rpath,$(abspath $(BUILD)) $(LDLIBS)
 
 check-python: $(SHARED_LIB)
 	@if ! $(PYTHON) -c 'import numpy, pytest' 2>/dev/null; then \
 		echo "SKIP python: $(PYTHON) lacks numpy or pytest (sh scripts/deps.sh lib installs them)"; \
 		echo "0 passed, 0 failed, 1 skipped"; exit 0; fi; \
+	$(MAKE) --no-print-directory python && \
 	$(PY_ENV) $(PYTHON) -m pytest -q -rs -p no:cacheprovider python/tests
 
-bench-python: $(SHARED_LIB)
+bench-python: python
 	$(PY_ENV) $(PYTHON) python/bench/ring_bench.py $(BENCH_ARGS)
