@@ -61,6 +61,7 @@ typedef struct {
 	Py_ssize_t inflight;	/* calls running without the GIL */
 	Py_ssize_t exports;	/* arrays over the ring alive */
 	int closed;
+	int shut;		/* shutdown(): this process ended its ends */
 	PyObject *weakrefs;
 } RingObject;
 
@@ -140,6 +141,11 @@ static int ring_enter(RingObject *s, int e)
 {
 	if (ring_live(s))
 		return -1;
+	if (e == PROD && s->shut == 1) {
+		PyErr_SetString(PyExc_BrokenPipeError, "memmirror: this process "
+				"ended the ring's stream (shutdown()): no more producing");
+		return -1;
+	}
 	return ring_claim(s, e);
 }
 
@@ -838,6 +844,23 @@ static PyObject *ring_close(RingObject *s, PyObject *unused)
 	Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(shutdown_doc,
+"shutdown()\n\n"
+"End this process's ends of the ring but keep the object: a consumer\n"
+"thread sharing it drains what is left, then gets EOFError; producing\n"
+"raises BrokenPipeError after it (socket.shutdown() for rings).");
+
+static PyObject *ring_shutdown(RingObject *s, PyObject *unused)
+{
+	(void)unused;
+	if (ring_live(s))
+		return NULL;
+	if (s->gen[PROD] == fork_gen || s->gen[CONS] == fork_gen)
+		mmr_ring_close(s->r);
+	s->shut = 1;
+	Py_RETURN_NONE;
+}
+
 static PyObject *ring_new_from(PyTypeObject *type, mmr_ring *r)
 {
 	RingObject *s = (RingObject *)type->tp_alloc(type, 0);
@@ -1082,6 +1105,7 @@ static PyMethodDef ring_methods[] = {
 	{ "wait_writable", (PyCFunction)(void (*)(void))ring_wait_writable, KW,
 	  wait_writable_doc },
 	{ "close", (PyCFunction)ring_close, METH_NOARGS, close_doc },
+	{ "shutdown", (PyCFunction)ring_shutdown, METH_NOARGS, shutdown_doc },
 	{ "from_fd", (PyCFunction)ring_from_fd, METH_VARARGS | METH_CLASS, from_fd_doc },
 	{ "from_socket", (PyCFunction)ring_from_socket, METH_VARARGS | METH_CLASS,
 	  from_socket_doc },
