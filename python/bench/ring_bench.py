@@ -45,6 +45,7 @@ import memmirror
 SIZES = (64, 4096, 65536, 1 << 20)
 COUNTS = {64: 100000, 4096: 40000, 65536: 6000, 1 << 20: 400}
 F_SETPIPE_SZ = 1031
+U64 = np.dtype(np.uint64)
 ctx = multiprocessing.get_context("fork")
 
 
@@ -92,8 +93,8 @@ def ring_consumer(ring, size, count, mode):
     if mode == "batch":
         i = 0
         while i < count:
-            recs = ring.peek_records(size, timeout=None)
-            seqs = recs[:, :8].copy().view(np.uint64)[:, 0]
+            recs = ring.peek_records(size, U64, timeout=None)
+            seqs = recs[:, 0]
             if seqs[0] != i or seqs[-1] != i + len(seqs) - 1:
                 raise RuntimeError(f"ring batch: records {i}.. read {seqs[:4]}")
             i += len(seqs)
@@ -102,11 +103,12 @@ def ring_consumer(ring, size, count, mode):
             ring.consume(n)
         return
     timeout = 0 if mode == "poll" else None
+    items = size // 8
     for i in range(count):
-        while (r := ring.peek(size, timeout=timeout)) is None:
+        while (r := ring.peek(items, U64, timeout)) is None:
             os.sched_yield()
-        if r[:8].view(np.uint64)[0] != i:
-            raise RuntimeError(f"ring: record {i} reads {r[:8].view(np.uint64)[0]}")
+        if r[0] != i:
+            raise RuntimeError(f"ring: record {i} reads {r[0]}")
         del r
         ring.consume(size)
 

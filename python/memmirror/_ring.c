@@ -345,10 +345,18 @@ out:
 
 /* ---- producer ---- */
 
-/* @n free bytes for @timeout seconds: the address, NULL on a timeout
- * (no exception) or an error (exception set). */
+/*
+ * @n free bytes for @timeout seconds: the address, NULL on a timeout
+ * (no exception) or an error (exception set). A full ring means the
+ * consumer is behind: the producer sleeps until a quarter of the ring is
+ * free, not just @n bytes, so that a fast producer of small records is
+ * woken once per quarter and not once per record (measured in
+ * python/bench: 64 B records, 3x).
+ */
 static void *ring_get_space(RingObject *s, size_t n, double timeout)
 {
+	size_t low = s->cap / 4 > n ? s->cap / 4 : n;
+
 	for (;;) {
 		void *p = mmr_ring_fast_reserve(&s->f[PROD], n);
 		int w;
@@ -357,7 +365,7 @@ static void *ring_get_space(RingObject *s, size_t n, double timeout)
 			return p;
 		if (errno != EAGAIN)
 			return ring_error(errno);
-		w = ring_wait(s, PROD, n, timeout);
+		w = ring_wait(s, PROD, timeout == 0 ? n : low, timeout);
 		if (w == W_ERROR || w == W_TIMEOUT)
 			return NULL;
 		if (s->closed)
