@@ -76,3 +76,11 @@ def recv_then_hang(ring, count, ready):
     ready.set()
     import time
     time.sleep(60)
+
+
+def send_slowly(ring, count):
+    """Producer: @count 4-byte records, 2 ms apart."""
+    import time
+    for i in range(count):
+        time.sleep(0.002)
+        ring.send(i.to_bytes(4, "little"), timeout=30)
