@@ -203,6 +203,7 @@ PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$
 	$(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
 PY_FILES := $(sort $(wildcard python/memmirror/*.py))
 
+# The Python package: mk/python.mk (install-python, PYTHON_INSTALL=no skips it).
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -218,8 +219,6 @@ install: all
 		install -m 644 $$f $(DESTDIR)$(MANDIR)/man$${f##*.}/ || exit 1; done
 	for f in $(EXAMPLE_FILES); do \
 		install -D -m 644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
-	$(if $(PY_FILES),install -d $(DESTDIR)$(PYTHONDIR)/memmirror)
-	$(if $(PY_FILES),install -m 644 $(PY_FILES) $(DESTDIR)$(PYTHONDIR)/memmirror/)
 	@case "$(DESTDIR)$(LIBDIR)" in /usr/local/lib|/usr/local/lib64) \
 		echo "memmirror: run ldconfig (as root) so the loader finds libmemmirror.so.$(SOVERSION) in $(LIBDIR)";; \
 	esac

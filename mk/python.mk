@@ -40,3 +40,30 @@ check-python: $(SHARED_LIB)
 
 bench-python: python
 	$(PY_ENV) $(PYTHON) python/bench/ring_bench.py $(BENCH_ARGS)
+
+# make install: the package's files and the extension, linked for $(LIBDIR)
+# (an rpath only where the loader does not look by itself). PYTHON_INSTALL=no
+# leaves it out (the Debian package builds it with pybuild, with dist-info).
+PYTHON_INSTALL ?= yes
+PY_INST_EXT = $(BUILD)/python-install/_ring$(word 1,$(PY_CFG))
+PY_INST_RPATH = $(if $(filter /usr/lib /usr/lib/% /lib /lib/%,$(LIBDIR)),,-Wl,-rpath,$(LIBDIR))
+
+ifeq ($(PYTHON_INSTALL),yes)
+install: install-python
+endif
+
+.PHONY: install-python
+install-python: $(PY_INST_EXT)
+	install -d $(DESTDIR)$(PYTHONDIR)/memmirror
+	install -m 644 $(PY_FILES) python/memmirror/py.typed $(DESTDIR)$(PYTHONDIR)/memmirror/
+	install -m 755 $(PY_INST_EXT) $(DESTDIR)$(PYTHONDIR)/memmirror/
+
+$(PY_INST_EXT): python/memmirror/_ring.c include/memmirror.h $(VERSION_HEADER) $(SHARED_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(PY_EXT_CFLAGS) -shared -o $@ $< -L$(BUILD) -lmemmirror $(PY_INST_RPATH) $(LDLIBS)
+
+clean: clean-python
+.PHONY: clean-python
+clean-python:
+	rm -rf python/memmirror/_ring*.so $(BUILD)/python-install $(BUILD)/setuptools \
+		python/memmirror.egg-info
