@@ -11,11 +11,14 @@
 #   all     all of it, and clang (CI builds with both compilers)
 set -e
 what=${1:-all}
-lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
+# Python: numpy and pytest for the tests; python3-dev and setuptools build the
+# extension (make python, pip install --no-build-isolation); venv and build
+# for the install tests (a venv, a wheel).
+lib_pkgs="build-essential valgrind python3-numpy python3-pytest python3-dev python3-setuptools python3-venv python3-build"
 # make check-32 builds the library suite as i386 code.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && lib_pkgs="$lib_pkgs gcc-multilib"
 kernel_pkgs="linux-source-6.12 flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
-deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest"
+deb_pkgs="dpkg-dev debhelper dh-python pybuild-plugin-pyproject lintian pkg-config python3-dev python3-setuptools python3-numpy python3-pytest"
 bench_pkgs="libzmq3-dev libck-dev libdpdk-dev pkg-config"
 case $what in
 lib) pkgs=$lib_pkgs ;;
