@@ -332,10 +332,16 @@ static int ring_wait(RingObject *s, int e, size_t n, double timeout)
 			goto out;
 		}
 	}
-	if (ret == MMR_RING_EOF)
+	if (s->closed) {
+		/* Whatever the wait saw, the object is gone for its callers. */
+		PyErr_SetString(PyExc_ValueError, "memmirror: the ring was closed "
+				"while waiting");
+		ret = W_ERROR;
+	} else if (ret == MMR_RING_EOF) {
 		ret = W_EOF;
-	else if (ret < 0)
+	} else if (ret < 0) {
 		ret = (ring_error(ret), W_ERROR);
+	}
 out:
 	s->busy[e] = 0;
 	s->inflight--;
@@ -665,6 +671,7 @@ static void ring_copy(RingObject *s, void *dst, const void *src, size_t n)
 	memcpy(dst, src, n);
 	Py_END_ALLOW_THREADS
 	s->inflight--;
+	ring_maybe_destroy(s);	/* closed meanwhile: the caller sees it */
 }
 
 static PyObject *timed_out(const char *fn, size_t n)

@@ -87,7 +87,10 @@ CALLS = [
     lambda r: r.write_span().fill(1),
     lambda r: r.peek_records(4, timeout=0.01),
     lambda r: r.capacity + r.errors,
+    lambda r: r.send(BIG, timeout=0.01),           # copied without the GIL
+    lambda r: r.recv_into(bytearray(len(BIG)), timeout=0.01),
 ]
+BIG = bytes(100000)
 
 
 def hammer(obj, calls, stop):
@@ -122,7 +125,7 @@ def race(make, calls, rounds):
 
 
 def test_1000_ring_close_races():
-    race(lambda: memmirror.Ring(1 << 16), CALLS, 1000)
+    race(lambda: memmirror.Ring(1 << 18), CALLS, 1000)
 
 
 def test_1000_region_close_races():
