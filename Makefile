@@ -201,7 +201,7 @@ PYTHON ?= /usr/bin/python3
 # Where Debian's python3 looks: dist-packages, version-less under /usr.
 PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell \
 	$(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
-PY_FILES := $(sort $(wildcard python/memmirror/*.py))
+PY_FILES := $(sort $(wildcard python/memmirror/*.py python/memmirror/*.pyi))
 
 # The Python package: mk/python.mk (install-python, PYTHON_INSTALL=no skips it).
 install: all

@@ -78,7 +78,7 @@ def test_build_a_wheel(source, tmp_path):
     wheels = [f for f in os.listdir(tmp_path) if f.endswith(".whl")]
     assert len(wheels) == 1, wheels
     names = zipfile.ZipFile(tmp_path / wheels[0]).namelist()
-    assert "memmirror/py.typed" in names
+    assert "memmirror/py.typed" in names and "memmirror/_ring.pyi" in names
     assert any(n.startswith("memmirror/_ring") and n.endswith(".so") for n in names)
     assert not any(n.endswith(".c") for n in names), names
     assert any(n.endswith(".dist-info/METADATA") for n in names)
