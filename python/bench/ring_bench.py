@@ -26,7 +26,7 @@ interleaved with the order rotated; the time is the consumer's, from the
 start signal to the last record (process start excluded); each ratio is the
 median of the per-round ratios (ring's records/s over the other's).
 
-usage: ring_bench.py [--json] [--rounds N] [--quick] [--ways a,b,...]
+usage: ring_bench.py [--json] [--json-out FILE] [--rounds N] [--quick] [--ways a,b,...]
 """
 import argparse
 import fcntl
@@ -284,6 +284,7 @@ def measure(size, ways, rounds, count):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print JSON, not a table")
+    ap.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="a tenth of the records")
     ap.add_argument("--ways", default=",".join(WAYS), help="which transports")
@@ -307,6 +308,9 @@ def main():
     info = {"schema": "memmirror-python-ring-bench/4", "python": platform.python_version(),
             "numpy": np.__version__, "cpus": os.cpu_count(), "rounds": args.rounds,
             "ways": ways, "goals_ring_over": GOALS, "rows": rows}
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(info, f, indent=1)
     if args.json:
         json.dump(info, sys.stdout, indent=1)
         print()
