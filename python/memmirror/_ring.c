@@ -61,7 +61,7 @@ typedef struct {
 	Py_ssize_t inflight;	/* calls running without the GIL */
 	Py_ssize_t exports;	/* arrays over the ring alive */
 	int closed;
-	int shut;		/* shutdown(): this process ended its ends */
+	unsigned long shut;	/* fork_gen when shutdown() ended this process's ends */
 	PyObject *weakrefs;
 } RingObject;
 
@@ -141,7 +141,7 @@ static int ring_enter(RingObject *s, int e)
 {
 	if (ring_live(s))
 		return -1;
-	if (e == PROD && s->shut == 1) {
+	if (e == PROD && s->shut == fork_gen) {
 		PyErr_SetString(PyExc_BrokenPipeError, "memmirror: this process "
 				"ended the ring's stream (shutdown()): no more producing");
 		return -1;
@@ -872,7 +872,7 @@ static PyObject *ring_shutdown(RingObject *s, PyObject *unused)
 		return NULL;
 	if (s->gen[PROD] == fork_gen || s->gen[CONS] == fork_gen)
 		mmr_ring_close(s->r);
-	s->shut = 1;
+	s->shut = fork_gen;
 	Py_RETURN_NONE;
 }
 
