@@ -15,8 +15,8 @@ carrying mmr_last_error(); the end of a ring's stream is EOFError.
 from . import _ring
 from ._lib import last_error
 from .region import (ACCEPT_UNSEALED, BACKENDS, FIXED, FIXED_NOREPLACE, HUGE,
-                     HUGE_1GB, HUGE_2MB, POPULATE, REQUIRE_SEALED, THP, Region,
-                     mirror)
+                     HUGE_1GB, HUGE_2MB, POPULATE, REQUIRE_SEALED,
+                     RING_CONSUMER, RING_PRODUCER, THP, Region, mirror)
 from .ring import Ring
 
 __version__: str = _ring.HEADER_VERSION
@@ -30,4 +30,5 @@ def library_version() -> str:
 
 __all__ = ["Region", "Ring", "mirror", "last_error", "library_version",
            "BACKENDS", "HUGE", "HUGE_2MB", "HUGE_1GB", "THP", "POPULATE",
-           "FIXED", "FIXED_NOREPLACE", "REQUIRE_SEALED", "ACCEPT_UNSEALED"]
+           "FIXED", "FIXED_NOREPLACE", "REQUIRE_SEALED", "ACCEPT_UNSEALED",
+           "RING_PRODUCER", "RING_CONSUMER"]

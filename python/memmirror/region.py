@@ -36,6 +36,11 @@ REQUIRE_SEALED: int = _ring.REQUIRE_SEALED
 """Region.from_fd: refuse an object whose size a holder of the fd can change."""
 ACCEPT_UNSEALED: int = _ring.ACCEPT_UNSEALED
 """Ring.from_fd: attach a ring that is not sealed (every holder is trusted)."""
+RING_PRODUCER: int = _ring.RING_PRODUCER
+"""Ring.from_fd/from_socket: hold the producer end from the start (a Ring
+claims the end it uses by itself; this only makes it earlier)."""
+RING_CONSUMER: int = _ring.RING_CONSUMER
+"""Ring.from_fd/from_socket: hold the consumer end from the start."""
 _BACKEND_MASK = _ring.BACKEND_MASK
 
 
@@ -288,4 +293,4 @@ def mirror(buf, *, dtype=np.uint8, flags: int = 0) -> np.ndarray:
 
 __all__ = ["Region", "mirror", "BACKENDS", "HUGE_2MB", "HUGE_1GB", "HUGE",
            "THP", "POPULATE", "FIXED", "FIXED_NOREPLACE", "REQUIRE_SEALED",
-           "ACCEPT_UNSEALED"]
+           "ACCEPT_UNSEALED", "RING_PRODUCER", "RING_CONSUMER"]
