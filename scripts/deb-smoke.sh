@@ -28,6 +28,8 @@ man -w mmr >/dev/null && man -w mmr_ring_create >/dev/null && man -w mmr_backend
 cd "$tmp" && env -u MEMMIRROR_LIBRARY -u PYTHONPATH /usr/bin/python3 -c '
 import memmirror, numpy as np
 assert memmirror.__file__.startswith("/usr/lib/python3/dist-packages/"), memmirror.__file__
+import importlib.metadata
+assert importlib.metadata.version("memmirror") == memmirror.__version__   # dist-info
 r = memmirror.Region(1 << 20)
 a, b = r.view(), r.view(writable=False)
 a[7] = 42
