@@ -491,7 +491,7 @@ static PyObject *ring_span(RingObject *s, int e, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(reserve_doc,
-"reserve(count, dtype=uint8, timeout=0) -> ndarray or None\n\n"
+"reserve($self, /, count, dtype=None, timeout=0)\n--\n\n"
 "Producer: room for @count items of @dtype, as one writable array over\n"
 "the ring (contiguous even across its end). Fill it, then produce(nbytes).\n"
 "None while there is less room after @timeout seconds (0: do not wait,\n"
@@ -504,7 +504,7 @@ static PyObject *ring_reserve(RingObject *s, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(peek_doc,
-"peek(count, dtype=uint8, timeout=0) -> ndarray or None\n\n"
+"peek($self, /, count, dtype=None, timeout=0)\n--\n\n"
 "Consumer: the next @count items of @dtype, as one read-only array over\n"
 "the ring, no copy. Use it, then consume(nbytes). None while fewer are\n"
 "there after @timeout seconds (0: do not wait, None: no limit).\n"
@@ -526,7 +526,7 @@ static PyObject *ring_move(RingObject *s, int e, PyObject *arg)
 }
 
 PyDoc_STRVAR(produce_doc,
-"produce(nbytes)\n\n"
+"produce($self, nbytes, /)\n--\n\n"
 "Producer: publish @nbytes written at the start of the last reserved span.\n"
 "More than was free is refused: OSError EINVAL, counted in errors.");
 
@@ -536,7 +536,7 @@ static PyObject *ring_produce(RingObject *s, PyObject *arg)
 }
 
 PyDoc_STRVAR(consume_doc,
-"consume(nbytes)\n\n"
+"consume($self, nbytes, /)\n--\n\n"
 "Consumer: give back @nbytes read at the start of the last span. More than\n"
 "was filled is refused: OSError EINVAL, counted in errors.");
 
@@ -564,7 +564,7 @@ static PyObject *ring_whole_span(RingObject *s, int e, PyObject *args, PyObject 
 }
 
 PyDoc_STRVAR(write_span_doc,
-"write_span(dtype=uint8) -> ndarray\n\n"
+"write_span($self, /, dtype=None)\n--\n\n"
 "Producer: every contiguous free byte (whole items), as a writable array\n"
 "(maybe empty). Fill a part, then produce(nbytes).");
 
@@ -574,7 +574,7 @@ static PyObject *ring_write_span(RingObject *s, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(read_span_doc,
-"read_span(dtype=uint8) -> ndarray\n\n"
+"read_span($self, /, dtype=None)\n--\n\n"
 "Consumer: every filled byte (whole items), as one read-only array over\n"
 "the ring, contiguous across its end (maybe empty). Then consume(nbytes).");
 
@@ -636,7 +636,7 @@ static PyObject *ring_records(RingObject *s, int e, PyObject *args, PyObject *kw
 }
 
 PyDoc_STRVAR(reserve_records_doc,
-"reserve_records(size, dtype=uint8, max=None, timeout=0) -> ndarray or None\n\n"
+"reserve_records($self, /, size, dtype=None, max=None, timeout=0)\n--\n\n"
 "Producer: room for as many records of @size bytes as are free and\n"
 "contiguous (at most @max), as one writable 2-D array (records, items).\n"
 "Fill k rows, then produce(k * size). None after @timeout with no room.");
@@ -647,7 +647,7 @@ static PyObject *ring_reserve_records(RingObject *s, PyObject *args, PyObject *k
 }
 
 PyDoc_STRVAR(peek_records_doc,
-"peek_records(size, dtype=uint8, max=None, timeout=0) -> ndarray or None\n\n"
+"peek_records($self, /, size, dtype=None, max=None, timeout=0)\n--\n\n"
 "Consumer: every complete record of @size bytes there is (at most @max),\n"
 "as one read-only 2-D array (records, items) over the ring, no copy, across\n"
 "its end too. Then consume(array.nbytes). None after @timeout with none;\n"
@@ -681,7 +681,7 @@ static PyObject *timed_out(const char *fn, size_t n)
 }
 
 PyDoc_STRVAR(send_doc,
-"send(data, timeout=None)\n\n"
+"send($self, /, data, timeout=None)\n--\n\n"
 "Producer: copy @data (any contiguous buffer: bytes, numpy array) into the\n"
 "ring as one record and publish it, waiting up to @timeout seconds for\n"
 "room (None: no limit). TimeoutError, BrokenPipeError (the consumer is\n"
@@ -721,7 +721,7 @@ out:
 }
 
 PyDoc_STRVAR(recv_into_doc,
-"recv_into(buffer, timeout=None) -> int\n\n"
+"recv_into($self, /, buffer, timeout=None)\n--\n\n"
 "Consumer: copy the next len(buffer) bytes (one record) into @buffer (a\n"
 "writable contiguous buffer: bytearray, numpy array) and release them,\n"
 "waiting up to @timeout seconds (None: no limit). Returns the bytes\n"
@@ -761,7 +761,7 @@ out:
 }
 
 PyDoc_STRVAR(recv_doc,
-"recv(nbytes, timeout=None) -> bytes\n\n"
+"recv($self, /, nbytes, timeout=None)\n--\n\n"
 "Consumer: the next @nbytes (one record) as bytes, released from the ring,\n"
 "waiting up to @timeout seconds. EOFError, BrokenPipeError, TimeoutError\n"
 "as recv_into().");
@@ -816,7 +816,7 @@ static PyObject *ring_wait_method(RingObject *s, int e, PyObject *args, PyObject
 }
 
 PyDoc_STRVAR(wait_readable_doc,
-"wait_readable(nbytes=1, timeout=None) -> bool\n\n"
+"wait_readable($self, /, nbytes=1, timeout=None)\n--\n\n"
 "Consumer: sleep until @nbytes can be read (True), or @timeout seconds\n"
 "pass (False; None: no limit). EOFError when the producer closed its end\n"
 "and fewer are left; BrokenPipeError when it died without closing (seen\n"
@@ -828,7 +828,7 @@ static PyObject *ring_wait_readable(RingObject *s, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(wait_writable_doc,
-"wait_writable(nbytes=1, timeout=None) -> bool\n\n"
+"wait_writable($self, /, nbytes=1, timeout=None)\n--\n\n"
 "Producer: sleep until @nbytes are free (True), or @timeout seconds pass\n"
 "(False). BrokenPipeError when the consumer closed its end or died.");
 
@@ -840,7 +840,7 @@ static PyObject *ring_wait_writable(RingObject *s, PyObject *args, PyObject *kw)
 /* ---- life ---- */
 
 PyDoc_STRVAR(close_doc,
-"close()\n\n"
+"close($self, /)\n--\n\n"
 "End this process's ends of the ring (the consumer then drains and gets\n"
 "EOFError, the producer BrokenPipeError) and drop this object's hold on it:\n"
 "it is unmapped now, or when the last array over it and the last call\n"
@@ -860,7 +860,7 @@ static PyObject *ring_close(RingObject *s, PyObject *unused)
 }
 
 PyDoc_STRVAR(shutdown_doc,
-"shutdown()\n\n"
+"shutdown($self, /)\n--\n\n"
 "End this process's ends of the ring but keep the object: a consumer\n"
 "thread sharing it drains what is left, then gets EOFError; producing\n"
 "raises BrokenPipeError after it (socket.shutdown() for rings).");
@@ -912,7 +912,7 @@ static PyObject *ring_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 }
 
 PyDoc_STRVAR(from_fd_doc,
-"from_fd(fd, flags=0) -> Ring\n\n"
+"from_fd($type, fd, flags=0, /)\n--\n\n"
 "Attach the ring behind @fd (mmr_ring_open_fd(); the fd is duplicated,\n"
 "the caller keeps it). A ring attached this way has no poll fd.");
 
@@ -931,7 +931,7 @@ static PyObject *ring_from_fd(PyTypeObject *type, PyObject *args)
 }
 
 PyDoc_STRVAR(from_socket_doc,
-"from_socket(sock, flags=0) -> Ring\n\n"
+"from_socket($type, sock, flags=0, /)\n--\n\n"
 "Take a ring sent by send_to() over the UNIX socket fd @sock\n"
 "(mmr_ring_recv(): the ring with its poll eventfds).");
 
@@ -952,7 +952,7 @@ static PyObject *ring_from_socket(PyTypeObject *type, PyObject *args)
 }
 
 PyDoc_STRVAR(send_to_doc,
-"send_to(sock)\n\n"
+"send_to($self, sock, /)\n--\n\n"
 "Send the ring over the UNIX socket fd @sock (mmr_ring_send()): the\n"
 "receiver's from_socket() attaches it, poll eventfds included.");
 
@@ -969,7 +969,7 @@ static PyObject *ring_send_to(RingObject *s, PyObject *arg)
 }
 
 PyDoc_STRVAR(poll_fd_doc,
-"poll_fd(end) -> int\n\n"
+"poll_fd($self, end, /)\n--\n\n"
 "For loop.add_reader() and select: claim @end (\"producer\" or\n"
 "\"consumer\") for this process and return the eventfd (owned by the ring)\n"
 "that becomes readable when poll_arm()'s threshold is met or the peer\n"
@@ -1005,7 +1005,7 @@ static PyObject *ring_poll_fd(RingObject *s, PyObject *arg)
 }
 
 PyDoc_STRVAR(poll_arm_doc,
-"poll_arm(end, nbytes=1) -> bool\n\n"
+"poll_arm($self, end, nbytes=1, /)\n--\n\n"
 "True when @nbytes are ready for @end now; False when armed: wait for the\n"
 "poll fd to become readable, then call again. EOFError / BrokenPipeError\n"
 "as the waits.");
@@ -1031,7 +1031,7 @@ static PyObject *ring_poll_arm(RingObject *s, PyObject *args)
 }
 
 PyDoc_STRVAR(set_spin_doc,
-"set_spin(checks)\n\n"
+"set_spin($self, checks, /)\n--\n\n"
 "How many times a wait looks at the ring before it sleeps (the library's\n"
 "default: 256; 0 sleeps at once).");
 
@@ -1145,7 +1145,7 @@ static PyGetSetDef ring_getset[] = {
 };
 
 PyDoc_STRVAR(ring_doc,
-"RingCore(min_size, flags=0): the C core of memmirror.Ring (see there).");
+"RingCore(min_size, flags=0)\n--\n\nThe C core of memmirror.Ring (see there).");
 
 static PyTypeObject RingType = {
 	PyVarObject_HEAD_INIT(NULL, 0)

@@ -69,7 +69,10 @@ class Ring(_ring.RingCore):
     over the ring with no copy (then consume(n)). In place: reserve(n) /
     write_span() give a writable array, fill it, produce(nbytes). In
     batches: peek_records(size) is every complete record there is, as one
-    2-D array.
+    2-D array. dtype arguments: any numpy dtype of plain data (None:
+    uint8); counts are in items of it, nbytes in bytes. timeout: 0 does not
+    wait (None comes back, or TimeoutError from send/recv), None waits as
+    long as it takes, else seconds.
 
     Ends: the first producer call claims the producer end for this
     process, the first consumer call the consumer end, so a Ring handed to
