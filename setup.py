@@ -3,9 +3,13 @@
 
 libmemmirror is found through pkg-config (an installed libmemmirror-dev,
 or PKG_CONFIG_PATH), else in this tree's build/ (after make; run here if
-it is missing). Linked to a build tree, the extension records the tree's
-path (rpath) unless MEMMIRROR_RPATH=0 (the Debian package links to the
-system library). MEMMIRROR_BUILD names another build directory.
+it is missing: an sdist carries the library's sources). MEMMIRROR_BUILD
+names another build directory.
+
+Linked to a build tree, the package carries its own copy of
+libmemmirror.so.0 beside the extension (rpath $ORIGIN), so that a wheel or
+a venv outlives the tree it was built from; MEMMIRROR_RPATH=0 links to the
+library with no rpath and no copy (the Debian package: the system's).
 """
 import os
 import shutil
@@ -14,6 +18,7 @@ import sys
 
 import numpy
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
@@ -49,9 +54,13 @@ def build_tree():
 
 
 found = pkg_config()
+bundle = None
 if found is None or os.environ.get("MEMMIRROR_BUILD"):
     incs, libdirs = build_tree()
-    rpath = libdirs if os.environ.get("MEMMIRROR_RPATH", "1") != "0" else []
+    rpath = []
+    if os.environ.get("MEMMIRROR_RPATH", "1") != "0":
+        bundle = os.path.join(libdirs[0], "libmemmirror.so.0")
+        rpath = ["$ORIGIN"]
 else:
     incs, libdirs = found
     # A library outside the loader's own directories needs its path kept.
@@ -63,7 +72,23 @@ if os.path.exists(os.path.join(ROOT, "include", "memmirror.h")) and \
         os.path.exists(os.path.join(ROOT, "Makefile")):
     subprocess.run(["make", "-C", ROOT, "include/memmirror_version.h"], check=False)
 
+
+
+class BuildExt(build_ext):
+    """Puts the build tree's library beside the extension (see above)."""
+
+    def run(self):
+        super().run()
+        if bundle:
+            dst = os.path.join(self.build_lib, "memmirror")
+            if self.inplace:
+                dst = os.path.join(ROOT, "python", "memmirror")
+            os.makedirs(dst, exist_ok=True)
+            shutil.copy(bundle, os.path.join(dst, "libmemmirror.so.0"))
+
+
 setup(
+    cmdclass={"build_ext": BuildExt},
     ext_modules=[Extension(
         "memmirror._ring",
         sources=["python/memmirror/_ring.c"],

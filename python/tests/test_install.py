@@ -49,7 +49,11 @@ CHECK = """
 import importlib.metadata, os, memmirror, numpy as np
 assert memmirror.__file__.startswith(os.environ["WANT"]), memmirror.__file__
 assert importlib.metadata.version("memmirror") == memmirror.__version__
-assert os.path.exists(os.path.join(os.path.dirname(memmirror.__file__), "py.typed"))
+here = os.path.dirname(memmirror.__file__)
+assert os.path.exists(os.path.join(here, "py.typed"))
+# Its own copy of the library, found through $ORIGIN: the venv outlives the tree.
+maps = open("/proc/self/maps").read()
+assert os.path.join(here, "libmemmirror.so.0") in maps, [l for l in maps.splitlines() if "memmirror" in l]
 r = memmirror.Ring(4096)
 r.send(np.arange(4, dtype=np.uint8))
 assert list(r.peek(4)) == [0, 1, 2, 3]
@@ -81,4 +85,5 @@ def test_build_a_wheel(source, tmp_path):
     assert "memmirror/py.typed" in names and "memmirror/_ring.pyi" in names
     assert any(n.startswith("memmirror/_ring") and n.endswith(".so") for n in names)
     assert not any(n.endswith(".c") for n in names), names
+    assert "memmirror/libmemmirror.so.0" in names
     assert any(n.endswith(".dist-info/METADATA") for n in names)
