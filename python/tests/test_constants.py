@@ -68,3 +68,24 @@ def test_signatures_show_no_private_arguments():
     for fn in (memmirror.Region, memmirror.Region.from_fd, memmirror.Ring,
                memmirror.Ring.from_fd, memmirror.mirror):
         assert "_ptr" not in str(inspect.signature(fn))
+
+
+def test_ctypes_prototypes_match_the_header():
+    """The ctypes prototypes of _lib (regions, mirrors) against the header's
+    declarations: the number of arguments, and which are pointers."""
+    import ctypes
+    from memmirror import _lib
+    with open(os.path.join(ROOT, "include", "memmirror.h")) as f:
+        text = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
+    for name, (res, args) in _lib._PROTOS.items():
+        m = re.search(r"([\w\s\*]+?)\b" + name + r"\(([^)]*)\)\s*;", text)
+        assert m, name
+        params = [p.strip() for p in m.group(2).split(",") if p.strip() not in ("", "void")]
+        assert len(params) == len(args), (name, params, args)
+        for p, a in zip(params, args):
+            is_ptr = "*" in p
+            assert is_ptr == (a in (ctypes.c_void_p, ctypes.c_char_p) or
+                              hasattr(a, "_type_") and a is not ctypes.c_size_t and
+                              issubclass(a, ctypes._Pointer)), (name, p, a)
+        ret = m.group(1).strip()
+        assert ("*" in ret) == (res in (ctypes.c_void_p, ctypes.c_char_p)), (name, ret, res)
