@@ -4,11 +4,13 @@
 
   ring        memmirror.Ring: the producer's send() copies the record in; the
               consumer's peek() is the record as an array over the ring, no
-              copy, then consume(); both wait in the library (a short spin,
-              then a futex)
+              copy, then consume(); a side that must wait polls for 200 us
+              (sched_yield() between looks), then waits in the library (a
+              short spin, then a futex)
   ring copy   the same, but the consumer copies the record out (recv_into()),
               as every other transport here does
-  ring nospin ring, with the library's spin off (set_spin(0)): sleeps at once
+  ring nospin ring, with the polling and the library's spin off
+              (set_yield(0), set_spin(0)): sleeps at once
   ring poll   ring, but a side that must wait polls (timeout=0) and calls
               sched_yield() between polls, as the numpy ring does
   ring batch  the consumer takes every complete record there is as one 2-D
@@ -64,6 +66,7 @@ def ring_producer(ring, size, count, go, mode):
     src, seq = source(size)
     if mode == "nospin":
         ring.set_spin(0)
+        ring.set_yield(0)
     go.wait()
     for i in range(count):
         seq[0] = i
@@ -82,6 +85,7 @@ def ring_producer(ring, size, count, go, mode):
 def ring_consumer(ring, size, count, mode):
     if mode == "nospin":
         ring.set_spin(0)
+        ring.set_yield(0)
     if mode == "copy":
         dst = np.empty(size, np.uint8)
         seq = dst[:8].view(np.uint64)

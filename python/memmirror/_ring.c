@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -39,6 +40,10 @@ enum { PROD = 0, CONS = 1 };
 
 /* A wait gives the GIL back and looks at close() this often (ms). */
 #define WAIT_SLICE_MS 100
+/* A wait first polls for this long, yielding the CPU between looks, then
+ * sleeps in the library (bench/RESULTS.md: a peer in the middle of a record
+ * is usually back within that; the futex then costs both sides a call). */
+#define WAIT_YIELD_US 200
 /* Copies at least this big run without the GIL. */
 #define NOGIL_COPY 65536
 
@@ -58,6 +63,7 @@ typedef struct {
 	unsigned long gen[2];	/* fork_gen when the end was claimed */
 	unsigned long busy[2];	/* fork_gen while a thread waits on the end */
 	size_t cap;
+	unsigned yield_us;	/* how long a wait polls with sched_yield() */
 	Py_ssize_t inflight;	/* calls running without the GIL */
 	Py_ssize_t exports;	/* arrays over the ring alive */
 	int closed;
@@ -281,6 +287,32 @@ static double now_s(void)
 
 enum { W_READY = 0, W_EOF = 1, W_TIMEOUT = 2, W_ERROR = -1 };
 
+/* Bytes end @e can take now, from the shared indices alone: no library
+ * call, nothing written (runs without the GIL). */
+static size_t ring_ready(const struct mmr_ring_fast *f, int e)
+{
+	uint64_t own = __atomic_load_n(f->own, __ATOMIC_RELAXED);
+	uint64_t peer = __atomic_load_n(f->peer, __ATOMIC_ACQUIRE);
+	uint64_t fill = e == CONS ? peer - own : own - peer;
+
+	if (fill > f->cap)
+		return 0;	/* garbage: the library's calls say why */
+	return (size_t)(e == CONS ? fill : f->cap - fill);
+}
+
+/* Poll for @n bytes for up to @us microseconds, yielding the CPU. */
+static int ring_yield_poll(const struct mmr_ring_fast *f, int e, size_t n, unsigned us)
+{
+	double end = now_s() + us * 1e-6;
+
+	do {
+		if (ring_ready(f, e) >= n)
+			return 1;
+		sched_yield();
+	} while (now_s() < end);
+	return ring_ready(f, e) >= n;
+}
+
 /*
  * Wait for @n bytes on end @e for @timeout seconds (< 0: no limit).
  * Without the GIL, in slices, so that close() from another thread and
@@ -300,6 +332,17 @@ static int ring_wait(RingObject *s, int e, size_t n, double timeout)
 	}
 	s->busy[e] = fork_gen;
 	s->inflight++;
+	if (timeout != 0 && s->yield_us) {
+		int ready;
+
+		Py_BEGIN_ALLOW_THREADS
+		ready = ring_yield_poll(&s->f[e], e, n, s->yield_us);
+		Py_END_ALLOW_THREADS
+		if (ready && !s->closed) {
+			ret = W_READY;
+			goto out;
+		}
+	}
 	for (;;) {
 		int ms = WAIT_SLICE_MS;
 
@@ -886,6 +929,7 @@ static PyObject *ring_new_from(PyTypeObject *type, mmr_ring *r)
 	}
 	s->r = r;
 	s->cap = mmr_ring_capacity(r);
+	s->yield_us = WAIT_YIELD_US;
 	s->f[PROD].role = s->f[CONS].role = 0;
 	return (PyObject *)s;
 }
@@ -1049,6 +1093,23 @@ static PyObject *ring_set_spin(RingObject *s, PyObject *arg)
 	Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(set_yield_doc,
+"set_yield($self, microseconds, /)\n--\n\n"
+"How long a wait first polls the ring, yielding the CPU between looks,\n"
+"before it sleeps (default 200; 0 sleeps at once, after the library's spin).");
+
+static PyObject *ring_set_yield(RingObject *s, PyObject *arg)
+{
+	unsigned long v = PyLong_AsUnsignedLong(arg);
+
+	if (v == (unsigned long)-1 && PyErr_Occurred())
+		return NULL;
+	if (v > 1000000)
+		return PyErr_Format(PyExc_ValueError, "memmirror: at most 1000000 us");
+	s->yield_us = (unsigned)v;
+	Py_RETURN_NONE;
+}
+
 static PyObject *ring_get_capacity(RingObject *s, void *unused)
 {
 	(void)unused;
@@ -1128,6 +1189,7 @@ static PyMethodDef ring_methods[] = {
 	{ "poll_fd", (PyCFunction)ring_poll_fd, METH_O, poll_fd_doc },
 	{ "poll_arm", (PyCFunction)ring_poll_arm, METH_VARARGS, poll_arm_doc },
 	{ "set_spin", (PyCFunction)ring_set_spin, METH_O, set_spin_doc },
+	{ "set_yield", (PyCFunction)ring_set_yield, METH_O, set_yield_doc },
 	{ NULL, NULL, 0, NULL }
 };
 
