@@ -39,6 +39,15 @@ def source(tmp_path_factory):
     return dst
 
 
+def clean_env():
+    """The defaults a user gets: not the Debian build's settings (debian/rules
+    exports MEMMIRROR_RPATH=0 and LD_LIBRARY_PATH for its own tests)."""
+    env = dict(os.environ, MEMMIRROR_BUILD=BUILD)
+    for var in ("MEMMIRROR_RPATH", "LD_LIBRARY_PATH"):
+        env.pop(var, None)
+    return env
+
+
 def run(cmd, **kw):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, **kw)
     assert out.returncode == 0, f"{cmd}: {out.stdout}\n{out.stderr}"
@@ -65,7 +74,7 @@ def test_pip_install_into_a_venv(source, tmp_path):
     venv = tmp_path / "venv"
     run(["/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable,
          "-m", "venv", "--system-site-packages", str(venv)])
-    env = dict(os.environ, MEMMIRROR_BUILD=BUILD)
+    env = clean_env()
     env.pop("PYTHONPATH", None)
     run([str(venv / "bin" / "pip"), "install", "-q", "--no-build-isolation", "--no-index",
          str(source)], env=env)
@@ -76,7 +85,7 @@ def test_pip_install_into_a_venv(source, tmp_path):
 def test_build_a_wheel(source, tmp_path):
     if not have("build"):
         pytest.skip("needs python3-build (sh scripts/deps.sh lib)")
-    env = dict(os.environ, MEMMIRROR_BUILD=BUILD)
+    env = clean_env()
     run([sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir",
          str(tmp_path), str(source)], env=env)
     wheels = [f for f in os.listdir(tmp_path) if f.endswith(".whl")]
