@@ -213,8 +213,9 @@ PYTHON ?= /usr/bin/python3
 # Where Debian's python3 looks: dist-packages, version-less under /usr.
 PYTHONDIR ?= $(if $(filter /usr,$(PREFIX)),$(PREFIX)/lib/python3/dist-packages,$(PREFIX)/lib/python$(shell \
 	$(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages)
-PY_FILES := $(sort $(wildcard python/memmirror/*.py))
+PY_FILES := $(sort $(wildcard python/memmirror/*.py python/memmirror/*.pyi))
 
+# The Python package: mk/python.mk (install-python, PYTHON_INSTALL=no skips it).
 install: all
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
@@ -231,8 +232,6 @@ install: all
 	for f in $(EXAMPLE_FILES); do \
 		install -D -m 644 $$f $(DESTDIR)$(DOCDIR)/$$f || exit 1; done
 	install -m 644 CHANGELOG.md $(DESTDIR)$(DOCDIR)/
-	$(if $(PY_FILES),install -d $(DESTDIR)$(PYTHONDIR)/memmirror)
-	$(if $(PY_FILES),install -m 644 $(PY_FILES) $(DESTDIR)$(PYTHONDIR)/memmirror/)
 	@case "$(DESTDIR)$(LIBDIR)" in /usr/local/lib|/usr/local/lib64) \
 		echo "memmirror: run ldconfig (as root) so the loader finds libmemmirror.so.$(SOVERSION) in $(LIBDIR)";; \
 	esac

@@ -31,6 +31,8 @@ ls /usr/share/doc/libmemmirror0/CHANGELOG.md* >/dev/null ||
 cd "$tmp" && env -u MEMMIRROR_LIBRARY -u PYTHONPATH /usr/bin/python3 -c '
 import memmirror, numpy as np
 assert memmirror.__file__.startswith("/usr/lib/python3/dist-packages/"), memmirror.__file__
+import importlib.metadata
+assert importlib.metadata.version("memmirror") == memmirror.__version__   # dist-info
 r = memmirror.Region(1 << 20)
 a, b = r.view(), r.view(writable=False)
 a[7] = 42

@@ -19,14 +19,17 @@ if [ "$1" = --check ]; then
 	shift
 fi
 what=${1:-all}
-lib_pkgs="build-essential valgrind python3-numpy python3-pytest"
+# Python: numpy and pytest for the tests; python3-dev and setuptools build the
+# extension (make python, pip install --no-build-isolation); venv and build
+# for the install tests (a venv, a wheel).
+lib_pkgs="build-essential valgrind python3-numpy python3-pytest python3-dev python3-setuptools python3-venv python3-build"
 # make check-32 builds the library suite as i386 code.
 [ "$(dpkg --print-architecture 2>/dev/null)" = amd64 ] && lib_pkgs="$lib_pkgs gcc-multilib"
 # The kernel series is based on one exact version of Debian's kernel source
 # (kernel/BASE): that version is installed, upgrading or downgrading.
 . "$(dirname "$0")/../kernel/BASE"
 kernel_pkgs="$KBASE_PACKAGE=$KBASE_VERSION flex bison bc libelf-dev libssl-dev rsync cpio busybox-static qemu-system-x86 man-db"
-deb_pkgs="dpkg-dev debhelper dh-python lintian pkg-config python3-numpy python3-pytest abigail-tools"
+deb_pkgs="dpkg-dev debhelper dh-python pybuild-plugin-pyproject lintian pkg-config python3-dev python3-setuptools python3-numpy python3-pytest abigail-tools"
 bench_pkgs="libzmq3-dev libck-dev libdpdk-dev pkg-config"
 gnuradio_pkgs="gnuradio-dev libfmt-dev libspdlog-dev pkg-config"
 case $what in

@@ -1,35 +1,34 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MIT
-"""A numpy consumer of a record stream from another process, three ways:
+"""Records from one process to another, one at a time, side by side:
 
-  ring spin  memmirror.Ring: the consumer's record is a numpy array straight
-             over the double-mapped ring, contiguous even when it wraps;
-             a side that must wait spins on sched_yield(), as shm does
-  ring wait  the same, waiting with Ring.wait_readable/wait_writable (futex)
-  shm        multiprocessing.shared_memory with the same SPSC protocol in
-             Python: a view when the record is in one piece, a copy
-             (np.concatenate) when it wraps the end of the buffer; waits
-             spinning on sched_yield() (pure Python has no futex)
-  pipe       os.pipe (sized like the rings), readv into a bytearray
+  ring        memmirror.Ring: the producer's send() copies the record in; the
+              consumer's peek() is the record as an array over the ring, no
+              copy, then consume(); a side that must wait polls for 200 us
+              (sched_yield() between looks), then waits in the library (a
+              short spin, then a futex)
+  ring copy   the same, but the consumer copies the record out (recv_into()),
+              as every other transport here does
+  ring nospin ring, with the polling and the library's spin off
+              (set_yield(0), set_spin(0)): sleeps at once
+  ring poll   ring, but a side that must wait polls (timeout=0) and calls
+              sched_yield() between polls, as the numpy ring does
+  ring batch  the consumer takes every complete record there is as one 2-D
+              array (peek_records()), one consume() per batch
+  numpy ring  a pure-numpy ring over multiprocessing.shared_memory, written
+              as one would by hand: indices in the shared block, every record
+              copied in and copied out (in two pieces where it wraps), a side
+              that must wait spins on sched_yield() (Python has no futex)
+  pipe        os.pipe (buffer raised to 1 MiB): write(), readv() into a buffer
+  queue       multiprocessing.Queue of numpy arrays (pickled, through a pipe)
 
-Compare ring spin with shm (same wait, the data path differs) and ring wait
-with pipe (both sleep in the kernel). Each run returns (wall seconds,
-CPU seconds of both processes while streaming, process start excluded).
-Besides GB/s the CPU time per GiB is printed: on a loaded machine a
-spinning side burns CPU that the other side could use.
+Every consumer checks each record's sequence number (its first 8 bytes).
+Buffers: max(1 MiB, 4 records). Records per run fixed per size; rounds are
+interleaved with the order rotated; the time is the consumer's, from the
+start signal to the last record (process start excluded); each ratio is the
+median of the per-round ratios (ring's records/s over the other's).
 
-The producer writes float32 records (item 0: the sequence number), the
-consumer checks the number and then either sums the record ("sum") or reads
-its last item ("fields": a header and a trailer, as a record parser that
-needs the record in one piece but not all of it), or takes every complete
-record there is as one 2-D array and sums it with one numpy call ("batch":
-the ring's read_span() is one array even across the end; shm takes views
-of the runs before and after the end and copies the one record that
-straddles it; the pipe reads up to 1 MiB at once). Record sizes do not divide
-the 1 MiB buffers, so records wrap. Rounds are interleaved; each ratio is
-the median of the per-round ratios.
-
-usage: ring_bench.py [--json] [--rounds N] [--mib M]
+usage: ring_bench.py [--json] [--json-out FILE] [--rounds N] [--quick] [--ways a,b,...]
 """
 import argparse
 import fcntl
@@ -45,338 +44,299 @@ import numpy as np
 
 import memmirror
 
-CAP = 1 << 20
-RECORD_ITEMS = (1000, 16000, 64000)   # 4000, 64000 and 256000 bytes
+SIZES = (64, 4096, 65536, 1 << 20)
+COUNTS = {64: 100000, 4096: 40000, 65536: 6000, 1 << 20: 400}
 F_SETPIPE_SZ = 1031
+U64 = np.dtype(np.uint64)
 ctx = multiprocessing.get_context("fork")
 
 
-def record_source(items):
-    return np.arange(items, dtype=np.float32)
+def cap_for(size):
+    return max(1 << 20, 4 * size)
 
 
-def check_batch(way, recs, first):
-    want = np.arange(first, first + len(recs), dtype=np.float32)
-    if not np.array_equal(recs[:, 0], want):
-        raise RuntimeError(f"{way}: records {first}.. read {recs[:4, 0]}")
+def source(size):
+    src = np.arange(size, dtype=np.uint8)
+    return src, src[:8].view(np.uint64)
 
 
-# ---- mmr ring ----
+# ---- memmirror.Ring ----
 
-def ring_producer(ring, items, count, go, cpu, spin):
-    src = record_source(items)
-    nbytes = src.nbytes
+def ring_producer(ring, size, count, go, mode):
+    src, seq = source(size)
+    if mode == "nospin":
+        ring.set_spin(0)
+        ring.set_yield(0)
     go.wait()
-    c0 = time.process_time()
     for i in range(count):
-        while (w := ring.reserve(items, np.float32)) is None:
-            if spin:
-                os.sched_yield()
-            else:
-                ring.wait_writable(nbytes)
-        w[:] = src
-        w[0] = i
-        ring.produce(nbytes)
-    cpu.value = time.process_time() - c0
+        seq[0] = i
+        if mode == "poll":
+            while True:
+                try:
+                    ring.send(src, timeout=0)
+                    break
+                except TimeoutError:
+                    os.sched_yield()
+        else:
+            ring.send(src)
+    ring.close()
 
 
-def ring_consumer(ring, items, count, spin, work):
-    nbytes = items * 4
-    acc = 0.0
+def ring_consumer(ring, size, count, mode):
+    if mode == "nospin":
+        ring.set_spin(0)
+        ring.set_yield(0)
+    if mode == "copy":
+        dst = np.empty(size, np.uint8)
+        seq = dst[:8].view(np.uint64)
+        for i in range(count):
+            ring.recv_into(dst)
+            if seq[0] != i:
+                raise RuntimeError(f"ring copy: record {i} reads {seq[0]}")
+        return
+    if mode == "batch":
+        i = 0
+        while i < count:
+            recs = ring.peek_records(size, U64, timeout=None)
+            seqs = recs[:, 0]
+            if seqs[0] != i or seqs[-1] != i + len(seqs) - 1:
+                raise RuntimeError(f"ring batch: records {i}.. read {seqs[:4]}")
+            i += len(seqs)
+            n = recs.nbytes
+            del recs
+            ring.consume(n)
+        return
+    timeout = 0 if mode == "poll" else None
+    items = size // 8
     for i in range(count):
-        while (r := ring.peek(items, np.float32)) is None:
-            if spin:
-                os.sched_yield()
-            else:
-                ring.wait_readable(nbytes)
+        while (r := ring.peek(items, U64, timeout)) is None:
+            os.sched_yield()
         if r[0] != i:
             raise RuntimeError(f"ring: record {i} reads {r[0]}")
-        acc += work(r)
-        ring.consume(nbytes)
-    return acc
+        del r
+        ring.consume(size)
 
 
-def ring_consumer_batch(ring, items, count, spin):
-    """Every complete record there is, as one (k, items) array, across the
-    end of the ring too: one numpy call per batch."""
-    nbytes = items * 4
-    acc, i = 0.0, 0
-    while i < count:
-        span = ring.read_span(np.float32)
-        k = min(len(span) // items, count - i)
-        if k == 0:
-            del span
-            if spin:
-                os.sched_yield()
-            else:
-                ring.wait_readable(nbytes)
-            continue
-        recs = span[:k * items].reshape(k, items)
-        check_batch("ring", recs, i)
-        acc += float(recs.sum())
-        del span, recs
-        ring.consume(k * nbytes)
-        i += k
-    return acc
-
-
-def run_ring(items, count, work, spin):
-    ring = memmirror.Ring(CAP)
-    go, cpu = ctx.Event(), ctx.Value("d", 0.0)
-    p = ctx.Process(target=ring_producer, args=(ring, items, count, go, cpu, spin))
+def run_ring(size, count, mode):
+    ring = memmirror.Ring(cap_for(size))
+    go = ctx.Event()
+    p = ctx.Process(target=ring_producer, args=(ring, size, count, go,
+                                                mode if mode != "copy" else ""))
     p.start()
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0 = time.perf_counter()
     go.set()
-    if work is None:
-        ring_consumer_batch(ring, items, count, spin)
-    else:
-        ring_consumer(ring, items, count, spin, work)
-    dt, c = time.perf_counter() - t0, time.process_time() - c0
+    ring_consumer(ring, size, count, mode)
+    dt = time.perf_counter() - t0
     p.join()
     ring.close()
-    return dt, c + cpu.value
+    return dt
 
 
-# ---- multiprocessing.shared_memory, copy on wrap ----
+# ---- a pure-numpy ring over multiprocessing.shared_memory ----
 
-HEAD, TAIL = 0, 8                 # int64 slots, one cache line apart
+HEAD, TAIL = 0, 8                 # int64 slots, a cache line apart
 
 
-def shm_producer(name, items, count, go, cpu):
+def shm_producer(name, cap, size, count, go):
     from multiprocessing import shared_memory
     shm = shared_memory.SharedMemory(name=name)
     idx = np.ndarray((16,), np.int64, shm.buf)
-    data = np.ndarray((CAP,), np.uint8, shm.buf, offset=128)
-    src = record_source(items)
-    raw = src.view(np.uint8)
-    nbytes = src.nbytes
+    data = np.ndarray((cap,), np.uint8, shm.buf, offset=128)
+    src, seq = source(size)
     go.wait()
-    c0 = time.process_time()
     head = 0
     for i in range(count):
-        while CAP - (head - idx[TAIL]) < nbytes:
+        while cap - (head - idx[TAIL]) < size:
             os.sched_yield()
-        src[0] = i
-        off = head % CAP
-        first = min(nbytes, CAP - off)
-        data[off:off + first] = raw[:first]
-        if first < nbytes:
-            data[:nbytes - first] = raw[first:]
-        head += nbytes
+        seq[0] = i
+        off = head % cap
+        first = min(size, cap - off)
+        data[off:off + first] = src[:first]
+        if first < size:
+            data[:size - first] = src[first:]
+        head += size
         idx[HEAD] = head          # x86: stores stay in program order
-    cpu.value = time.process_time() - c0
     del idx, data
     shm.close()
 
 
-def shm_consumer_batch(idx, data, items, count):
-    """Every complete record there is: views of the runs of records that
-    fit before the end, a copy of the one record that straddles it."""
-    nbytes = items * 4
-    acc, tail, i = 0.0, 0, 0
-    while i < count:
-        k = min((int(idx[HEAD]) - tail) // nbytes, count - i)
-        if k == 0:
-            os.sched_yield()
-            continue
-        j = 0
-        while j < k:
-            pos = (tail + j * nbytes) % CAP
-            n = min((CAP - pos) // nbytes, k - j)
-            if n:
-                recs = data[pos:pos + n * nbytes].view(np.float32).reshape(n, items)
-            else:                 # the record that wraps: copied together
-                n = 1
-                recs = np.concatenate((data[pos:], data[:nbytes - (CAP - pos)])
-                                      ).view(np.float32).reshape(1, items)
-            check_batch("shm", recs, i + j)
-            acc += float(recs.sum())
-            j += n
-        tail += k * nbytes
-        idx[TAIL] = tail
-        i += k
-    return acc
-
-
-def run_shm(items, count, work):
+def run_shm(size, count, _mode):
     from multiprocessing import shared_memory
-    shm = shared_memory.SharedMemory(create=True, size=CAP + 128)
+    cap = cap_for(size)
+    shm = shared_memory.SharedMemory(create=True, size=cap + 128)
     idx = np.ndarray((16,), np.int64, shm.buf)
     idx[:] = 0
-    data = np.ndarray((CAP,), np.uint8, shm.buf, offset=128)
-    nbytes = items * 4
-    go, cpu = ctx.Event(), ctx.Value("d", 0.0)
-    p = ctx.Process(target=shm_producer, args=(shm.name, items, count, go, cpu))
+    data = np.ndarray((cap,), np.uint8, shm.buf, offset=128)
+    dst = np.empty(size, np.uint8)
+    seq = dst[:8].view(np.uint64)
+    go = ctx.Event()
+    p = ctx.Process(target=shm_producer, args=(shm.name, cap, size, count, go))
     p.start()
-    t0, c0 = time.perf_counter(), time.process_time()
+    t0 = time.perf_counter()
     go.set()
-    if work is None:
-        shm_consumer_batch(idx, data, items, count)
-        count = 0
-    acc, tail = 0.0, 0
+    tail = 0
     for i in range(count):
-        while idx[HEAD] - tail < nbytes:
+        while idx[HEAD] - tail < size:
             os.sched_yield()
-        off = tail % CAP
-        if off + nbytes <= CAP:
-            r = data[off:off + nbytes].view(np.float32)
-        else:                     # the record wraps: copy it together
-            r = np.concatenate((data[off:], data[:nbytes - (CAP - off)])).view(np.float32)
-        if r[0] != i:
-            raise RuntimeError(f"shm: record {i} reads {r[0]}")
-        acc += work(r)
-        tail += nbytes
+        off = tail % cap
+        first = min(size, cap - off)
+        dst[:first] = data[off:off + first]
+        if first < size:
+            dst[first:] = data[:size - first]
+        if seq[0] != i:
+            raise RuntimeError(f"numpy ring: record {i} reads {seq[0]}")
+        tail += size
         idx[TAIL] = tail
-    dt, c = time.perf_counter() - t0, time.process_time() - c0
+    dt = time.perf_counter() - t0
     p.join()
     del idx, data
     shm.close()
     shm.unlink()
-    return dt, c + cpu.value
+    return dt
 
 
-# ---- pipe ----
+# ---- os.pipe ----
 
-def pipe_producer(wfd, items, count, go, cpu):
-    src = record_source(items)
-    mv = memoryview(src).cast("B")
+def pipe_producer(wfd, size, count, go):
+    src, seq = source(size)
+    mv = memoryview(src)
     go.wait()
-    c0 = time.process_time()
     for i in range(count):
-        src[0] = i
+        seq[0] = i
         done = 0
-        while done < len(mv):
+        while done < size:
             done += os.write(wfd, mv[done:])
-    cpu.value = time.process_time() - c0
     os.close(wfd)
 
 
-def pipe_consumer_batch(rfd, buf, items, count):
-    """Read what the pipe has (up to 1 MiB), take the complete records as
-    one array, move the partial one to the front."""
-    nbytes = items * 4
-    mv = memoryview(buf)
-    have, i, acc = 0, 0, 0.0
-    while i < count:
-        n = os.readv(rfd, [mv[have:]])
-        if n == 0:
-            raise RuntimeError("pipe: early end of stream")
-        have += n
-        k = min(have // nbytes, count - i)
-        if k:
-            recs = np.frombuffer(buf, np.float32, k * items).reshape(k, items)
-            check_batch("pipe", recs, i)
-            acc += float(recs.sum())
-            del recs
-            rest = have - k * nbytes
-            buf[:rest] = buf[k * nbytes:have]
-            have, i = rest, i + k
-    return acc
-
-
-def run_pipe(items, count, work):
+def run_pipe(size, count, _mode):
     rfd, wfd = os.pipe()
     try:
-        fcntl.fcntl(wfd, F_SETPIPE_SZ, CAP)
+        fcntl.fcntl(wfd, F_SETPIPE_SZ, 1 << 20)
     except OSError:
         pass                      # above /proc/sys/fs/pipe-max-size
-    nbytes = items * 4
-    go, cpu = ctx.Event(), ctx.Value("d", 0.0)
-    p = ctx.Process(target=pipe_producer, args=(wfd, items, count, go, cpu))
+    go = ctx.Event()
+    p = ctx.Process(target=pipe_producer, args=(wfd, size, count, go))
     p.start()
     os.close(wfd)
-    buf = bytearray(nbytes if work else CAP)
-    mv = memoryview(buf)
-    r = np.frombuffer(buf, np.float32)
-    t0, c0 = time.perf_counter(), time.process_time()
+    dst = np.empty(size, np.uint8)
+    seq = dst[:8].view(np.uint64)
+    mv = memoryview(dst)
+    t0 = time.perf_counter()
     go.set()
-    acc = 0.0
-    if work is None:
-        pipe_consumer_batch(rfd, buf, items, count)
-        count = 0
     for i in range(count):
         got = 0
-        while got < nbytes:
+        while got < size:
             n = os.readv(rfd, [mv[got:]])
             if n == 0:
                 raise RuntimeError("pipe: early end of stream")
             got += n
-        if r[0] != i:
-            raise RuntimeError(f"pipe: record {i} reads {r[0]}")
-        acc += work(r)
-    dt, c = time.perf_counter() - t0, time.process_time() - c0
+        if seq[0] != i:
+            raise RuntimeError(f"pipe: record {i} reads {seq[0]}")
+    dt = time.perf_counter() - t0
     p.join()
     os.close(rfd)
-    return dt, c + cpu.value
+    return dt
 
 
-WAYS = (("ring_spin", lambda i, c, w: run_ring(i, c, w, True)),
-        ("ring_wait", lambda i, c, w: run_ring(i, c, w, False)),
-        ("shm", run_shm), ("pipe", run_pipe))
+# ---- multiprocessing.Queue ----
 
-# What the consumer does with a record: read every item (a decoder, a
-# checksum), or two fields, the first and the last item (a header and a
-# trailer: the record must be contiguous, but most of it is not read).
-# "batch": the consumer takes every complete record there is at once and
-# sums them with one numpy call (None: each way has its own batch loop).
-WORK = {"sum": lambda r: float(r.sum()), "fields": lambda r: float(r[-1]),
-        "batch": None}
+def queue_producer(q, size, count, go):
+    src, seq = source(size)
+    go.wait()
+    for i in range(count):
+        seq[0] = i
+        q.put(src.copy())         # put() pickles later, in a thread
 
 
+def run_queue(size, count, _mode):
+    q = ctx.Queue(maxsize=max(4, cap_for(size) // size))
+    go = ctx.Event()
+    p = ctx.Process(target=queue_producer, args=(q, size, count, go))
+    p.start()
+    t0 = time.perf_counter()
+    go.set()
+    for i in range(count):
+        r = q.get()
+        if r[:8].view(np.uint64)[0] != i:
+            raise RuntimeError(f"queue: record {i} reads {r[:8]}")
+    dt = time.perf_counter() - t0
+    p.join()
+    return dt
 
 
-def measure_row(items, work, args):
-    nbytes = items * 4
-    count = (args.mib << 20) // nbytes
-    wraps = sum(1 for i in range(count) if (i * nbytes) % CAP + nbytes > CAP)
-    gbps = {name: [] for name, _ in WAYS}
-    cpu = {name: [] for name, _ in WAYS}
-    gib = count * nbytes / (1 << 30)
-    for _ in range(args.rounds):
-        for name, fn in WAYS:
-            dt, c = fn(items, count, WORK[work])
-            gbps[name].append(count * nbytes / dt / 1e9)
-            cpu[name].append(c / gib)
-    ratio = lambda a, b: statistics.median(x / y for x, y in zip(gbps[a], gbps[b]))
-    return {
-        "consumer": work, "record_bytes": nbytes, "records": count,
-        "wrapping_records": wraps,
-        "gbps_median": {k: statistics.median(v) for k, v in gbps.items()},
-        "cpu_s_per_gib_median": {k: statistics.median(v) for k, v in cpu.items()},
-        "ring_spin_over_shm": ratio("ring_spin", "shm"),
-        "ring_wait_over_pipe": ratio("ring_wait", "pipe"),
-    }
+WAYS = {
+    "ring": (run_ring, ""), "ring_copy": (run_ring, "copy"),
+    "ring_nospin": (run_ring, "nospin"), "ring_poll": (run_ring, "poll"),
+    "ring_batch": (run_ring, "batch"),
+    "numpy_ring": (run_shm, ""), "pipe": (run_pipe, ""), "queue": (run_queue, ""),
+}
+# Goals of issue 25: ring over each of these, at every size.
+GOALS = {"numpy_ring": 1.5, "pipe": 1.0, "queue": 5.0}
+
+
+def measure(size, ways, rounds, count):
+    rate = {w: [] for w in ways}
+    for k in range(rounds):
+        order = ways[k % len(ways):] + ways[:k % len(ways)]
+        for w in order:
+            fn, mode = WAYS[w]
+            rate[w].append(count / fn(size, count, mode))
+    return rate
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true", help="print JSON, not a table")
+    ap.add_argument("--json-out", metavar="FILE", help="also write the JSON to FILE")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--mib", type=int, default=64, help="MiB streamed per run")
+    ap.add_argument("--quick", action="store_true", help="a tenth of the records")
+    ap.add_argument("--ways", default=",".join(WAYS), help="which transports")
     args = ap.parse_args()
-    if args.rounds < 1 or args.mib < 1:
-        ap.error("--rounds and --mib must be at least 1")
+    ways = [w for w in args.ways.split(",") if w]
+    if args.rounds < 1 or not ways or any(w not in WAYS for w in ways):
+        ap.error(f"--rounds >= 1, --ways from {','.join(WAYS)}")
     rows = []
-    for work in WORK:
-        for items in RECORD_ITEMS:
-            rows.append(measure_row(items, work, args))
-    info = {"schema": "memmirror-python-ring-bench/3", "python": platform.python_version(),
+    for size in SIZES:
+        count = COUNTS[size] // (10 if args.quick else 1)
+        rate = measure(size, ways, args.rounds, count)
+        row = {"record_bytes": size, "records": count,
+               "records_per_s_median": {w: statistics.median(v) for w, v in rate.items()},
+               "ring_over": {}}
+        if "ring" in rate:
+            for w in ways:
+                if w != "ring":
+                    row["ring_over"][w] = statistics.median(
+                        a / b for a, b in zip(rate["ring"], rate[w]))
+        rows.append(row)
+    info = {"schema": "memmirror-python-ring-bench/4", "python": platform.python_version(),
             "numpy": np.__version__, "cpus": os.cpu_count(), "rounds": args.rounds,
-            "mib_per_run": args.mib, "buffer_bytes": CAP, "rows": rows}
+            "ways": ways, "goals_ring_over": GOALS, "rows": rows}
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump(info, f, indent=1)
     if args.json:
         json.dump(info, sys.stdout, indent=1)
         print()
         return
-    print(f"numpy consumer, producer in another process: {args.mib} MiB per run, "
-          f"{args.rounds} rounds, 1 MiB buffers; medians: GB/s (CPU s/GiB, both sides)")
-    print(f"{'consumer':>8} {'record':>8} {'wrap':>5} {'ring spin':>13} {'shm+copy':>13} {'spin/shm':>8} "
-          f"{'ring wait':>13} {'pipe':>13} {'wait/pipe':>9}")
+    print(f"records between two processes, one at a time: {args.rounds} rounds, medians; "
+          f"records/s (MB/s); last columns: ring's rate over the other's")
+    others = [w for w in ways if w != "ring"]
+    print(f"{'record':>8} " + " ".join(f"{w:>18}" for w in ways) + "  " +
+          " ".join(f"{'/' + w:>12}" for w in others if "ring" in ways))
     for r in rows:
-        g, c = r["gbps_median"], r["cpu_s_per_gib_median"]
-        cell = lambda k: f"{g[k]:.2f} ({c[k]:4.1f})"
-        print(f"{r['consumer']:>8} {r['record_bytes']:>7}B {r['wrapping_records'] / r['records']:>5.1%} "
-              f"{cell('ring_spin'):>13} {cell('shm'):>13} {r['ring_spin_over_shm']:>7.2f}x "
-              f"{cell('ring_wait'):>13} {cell('pipe'):>13} {r['ring_wait_over_pipe']:>8.2f}x")
+        size = r["record_bytes"]
+        m = r["records_per_s_median"]
+        cells = " ".join(f"{m[w]:>8.0f} ({m[w] * size / 1e6:>6.0f})" for w in ways)
+        ratios = " ".join(f"{r['ring_over'][w]:>11.2f}x" for w in others if w in r["ring_over"])
+        print(f"{size:>7}B {cells}  {ratios}")
+    if "ring" in ways:
+        for w, goal in GOALS.items():
+            if w in ways:
+                miss = [r["record_bytes"] for r in rows if r["ring_over"][w] < goal]
+                print(f"goal ring >= {goal}x {w}: " +
+                      ("met at every size" if not miss else
+                       "MISSED at " + ", ".join(f"{s} B" for s in miss)))
 
 
 if __name__ == "__main__":

@@ -1,23 +1,31 @@
 # SPDX-License-Identifier: MIT
-"""libmemmirror.so.0 through ctypes: prototypes and the error helper.
+"""libmemmirror.so.0 through ctypes (regions, mirrors): prototypes and
+the error helpers.
 
-MEMMIRROR_LIBRARY names another library file (the build tree's, in tests).
+The C extension memmirror._ring is linked to the library; it is imported
+first, so that ctypes gets the very copy it loaded (the same mmr_last_error()
+and probe cache), wherever that was found (system, rpath of a build tree).
 """
 import ctypes
 import operator
 import os
 
+try:
+    from . import _ring  # noqa: F401  (loads libmemmirror.so.0)
+except ImportError as e:
+    raise ImportError(
+        f"memmirror: cannot load the extension memmirror._ring ({e}): build it "
+        "(make python, or pip install .), and install libmemmirror0 or build "
+        "the library (make)") from e
+
 _NAME = "libmemmirror.so.0"
 
 
 def _load():
-    path = os.environ.get("MEMMIRROR_LIBRARY") or _NAME
     try:
-        return ctypes.CDLL(path, use_errno=True)
-    except OSError as e:
-        raise ImportError(
-            f"memmirror: cannot load {path} ({e}): install libmemmirror0, "
-            "or set MEMMIRROR_LIBRARY to the path of libmemmirror.so.0") from e
+        return ctypes.CDLL(_NAME, use_errno=True)
+    except OSError as e:  # pragma: no cover - the extension loaded it
+        raise ImportError(f"memmirror: cannot load {_NAME} ({e})") from e
 
 
 lib = _load()
@@ -45,20 +53,6 @@ _PROTOS = {
     "mmr_view": (_vp, [_vp, _sz, _sz, _vp, _int, _uint]),
     "mmr_unview": (_int, [_vp, _vp, _sz]),
     "mmr_mirror": (_vp, [_vp, _sz, _vp, _uint]),
-    "mmr_ring_create": (_int, [_pvp, _sz, _uint]),
-    "mmr_ring_open_fd": (_int, [_pvp, _int, _uint]),
-    "mmr_ring_destroy": (None, [_vp]),
-    "mmr_ring_write_ptr": (_vp, [_vp, _psz]),
-    "mmr_ring_produce": (None, [_vp, _sz]),
-    "mmr_ring_read_ptr": (_vp, [_vp, _psz]),
-    "mmr_ring_consume": (None, [_vp, _sz]),
-    "mmr_ring_reserve": (_vp, [_vp, _sz]),
-    "mmr_ring_peek": (_vp, [_vp, _sz]),
-    "mmr_ring_wait_readable": (_int, [_vp, _sz, _int]),
-    "mmr_ring_wait_writable": (_int, [_vp, _sz, _int]),
-    "mmr_ring_capacity": (_sz, [_vp]),
-    "mmr_ring_fd": (_int, [_vp]),
-    "mmr_ring_error": (_int, [_vp]),
 }
 
 for _name, (_res, _args) in _PROTOS.items():
@@ -72,7 +66,7 @@ SIZE_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_size_t))) - 1
 INT_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_int) - 1)) - 1
 
 
-def size_arg(n, what):
+def size_arg(n: int, what: str) -> int:
     """@n as a size_t argument: ctypes would silently cut a bigger one
     (2**64 + 4096 would become 4096)."""
     n = operator.index(n)
@@ -83,7 +77,7 @@ def size_arg(n, what):
     return n
 
 
-def int_arg(n, what):
+def int_arg(n: int, what: str) -> int:
     """@n as an int argument (an fd, a timeout), range-checked."""
     n = operator.index(n)
     if not -INT_MAX - 1 <= n <= INT_MAX:
@@ -91,7 +85,7 @@ def int_arg(n, what):
     return n
 
 
-def last_error():
+def last_error() -> str:
     """mmr_last_error() of this thread, as text."""
     msg = lib.mmr_last_error()
     return msg.decode(errors="replace") if msg else ""

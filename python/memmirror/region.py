@@ -1,32 +1,50 @@
 # SPDX-License-Identifier: MIT
 """Regions (shareable memory), their views, and mirrors of mappings."""
+from __future__ import annotations
+
 import ctypes
+import errno
 import mmap
 import operator
 import os
 
 import numpy as np
 
-from . import _lib, _span
+from typing import Optional, Union
+
+from . import _lib, _ring, _span
 from ._lib import lib
 
-# enum mmr_backend and the flags of memmirror.h
+# enum mmr_backend, in order (tests/test_constants.py checks the header).
 BACKENDS = ("auto", "memfd", "mremap", "sysv", "posix", "hugetlbfs", "native")
-HUGE_2MB = 0x10
-HUGE_1GB = 0x20
-HUGE = 0x40
-THP = 0x80
-POPULATE = 0x100
-FIXED = 0x200
-FIXED_NOREPLACE = 0x400
-# Region.from_fd: refuse an object whose size a holder of the fd can change.
-REQUIRE_SEALED = 0x10000
-# Ring.from_fd: attach a ring that is not sealed (every holder is trusted).
-ACCEPT_UNSEALED = 0x20000
-_BACKEND_MASK = 0xF
+# The flags, compiled into memmirror._ring from memmirror.h.
+HUGE_2MB: int = _ring.HUGE_2MB
+"""2 MiB hugetlb pages, or fail."""
+HUGE_1GB: int = _ring.HUGE_1GB
+"""1 GiB hugetlb pages, or fail."""
+HUGE: int = _ring.HUGE
+"""The best hugetlb size, else THP, else base pages (see page_size)."""
+THP: int = _ring.THP
+"""shmem transparent huge pages."""
+POPULATE: int = _ring.POPULATE
+"""Prefault now."""
+FIXED: int = _ring.FIXED
+"""Map at the address given, replacing what is there."""
+FIXED_NOREPLACE: int = _ring.FIXED_NOREPLACE
+"""Map at the address given, EEXIST if anything is there."""
+REQUIRE_SEALED: int = _ring.REQUIRE_SEALED
+"""Region.from_fd: refuse an object whose size a holder of the fd can change."""
+ACCEPT_UNSEALED: int = _ring.ACCEPT_UNSEALED
+"""Ring.from_fd: attach a ring that is not sealed (every holder is trusted)."""
+RING_PRODUCER: int = _ring.RING_PRODUCER
+"""Ring.from_fd/from_socket: hold the producer end from the start (a Ring
+claims the end it uses by itself; this only makes it earlier)."""
+RING_CONSUMER: int = _ring.RING_CONSUMER
+"""Ring.from_fd/from_socket: hold the consumer end from the start."""
+_BACKEND_MASK = _ring.BACKEND_MASK
 
 
-def backend_flag(backend):
+def backend_flag(backend: Union[str, int, None]) -> int:
     """The flag bits of a backend given by name ("memfd") or number."""
     if backend is None:
         return 0
@@ -90,22 +108,23 @@ class Region:
     be passed to a multiprocessing Process or through a Queue.
     """
 
-    def __init__(self, size, backend=None, flags=0, *, _ptr=None):
-        if _ptr is None:
-            size = _lib.size_arg(size, "size")
-            out = ctypes.c_void_p()
-            flags = _lib.int_arg(flags, "flags") | backend_flag(backend)
-            _lib.check(lib.mmr_region_create(ctypes.byref(out), size, flags))
-            _ptr = out.value
-        self._h = _Handle(_ptr)
+    def __init__(self, size: int, backend: Union[str, int, None] = None,
+                 flags: int = 0) -> None:
+        size = _lib.size_arg(size, "size")
+        out = ctypes.c_void_p()
+        flags = _lib.int_arg(flags, "flags") | backend_flag(backend)
+        _lib.check(lib.mmr_region_create(ctypes.byref(out), size, flags))
+        self._h: Optional[_Handle] = _Handle(out.value)
 
     @classmethod
-    def from_fd(cls, fd, flags=0):
+    def from_fd(cls, fd: int, flags: int = 0) -> "Region":
         """Attach the region behind @fd (duplicated: the caller keeps it)."""
         out = ctypes.c_void_p()
         _lib.check(lib.mmr_region_open_fd(ctypes.byref(out), _lib.int_arg(fd, "fd"),
                                           _lib.int_arg(flags, "flags")))
-        return cls(0, _ptr=out.value)
+        self = cls.__new__(cls)
+        self._h = _Handle(out.value)
+        return self
 
     def __reduce__(self):
         # Pickled as its fd: a multiprocessing child attaches the same pages.
@@ -116,56 +135,70 @@ class Region:
                             "to share (use memfd, posix or hugetlbfs)")
         return _rebuild, (DupFd(fd),)
 
-    @property
-    def _ptr(self):
+    def _hold(self) -> _Handle:
+        # The caller keeps the handle in a local for the whole call: a
+        # close() in another thread then only drops the object's reference,
+        # and the region outlives the call.
         h = self._h
         if h is None:
             raise ValueError("memmirror: the region is closed")
-        return h.ptr
+        return h
 
-    def close(self):
+    def close(self) -> None:
         """Drop this object's hold on the region: it is destroyed now, or
-        when the last array made from it goes."""
+        when the last array made from it (and the last call running in
+        another thread) is done."""
         self._h = None
 
-    def __enter__(self):
+    def __enter__(self) -> "Region":
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.close()
 
     @property
-    def closed(self):
+    def closed(self) -> bool:
+        """True after close()."""
         return self._h is None
 
     @property
-    def size(self):
-        return lib.mmr_region_size(self._ptr)
+    def size(self) -> int:
+        """The region's size in bytes."""
+        h = self._hold()
+        return lib.mmr_region_size(h.ptr)
 
     @property
-    def page_size(self):
-        return lib.mmr_region_page_size(self._ptr)
+    def page_size(self) -> int:
+        """Its page size: offsets and lengths of views are multiples of it."""
+        h = self._hold()
+        return lib.mmr_region_page_size(h.ptr)
 
     @property
-    def backend(self):
-        return lib.mmr_backend_name(lib.mmr_region_backend(self._ptr)).decode()
+    def backend(self) -> str:
+        """The backend's name ("memfd", "sysv", ...)."""
+        h = self._hold()
+        return lib.mmr_backend_name(lib.mmr_region_backend(h.ptr)).decode()
 
     @property
-    def fd(self):
+    def fd(self) -> Optional[int]:
         """The region's fd (owned by it), or None for backends without."""
-        ret = lib.mmr_region_fd(self._ptr)
+        h = self._hold()
+        ret = lib.mmr_region_fd(h.ptr)
         return None if ret < 0 else ret
 
     @property
-    def view_count(self):
-        return lib.mmr_region_view_count(self._ptr)
+    def view_count(self) -> int:
+        """How many views (arrays from view()) are mapped now."""
+        h = self._hold()
+        return lib.mmr_region_view_count(h.ptr)
 
-    def view(self, offset=0, length=None, *, writable=True, dtype=np.uint8,
-             flags=0):
+    def view(self, offset: int = 0, length: Optional[int] = None, *,
+             writable: bool = True, dtype=np.uint8, flags: int = 0) -> np.ndarray:
         """A numpy array over a new mapping of [offset, offset + length)
         (default: to the end). Read-only unless @writable. The mapping is
         unmapped when the array (and every slice of it) is gone."""
-        ptr = self._ptr
+        h = self._hold()
+        ptr = h.ptr
         offset = _lib.size_arg(offset, "offset")
         if length is None:
             length = lib.mmr_region_size(ptr) - offset
@@ -175,22 +208,28 @@ class Region:
         if not addr:
             raise _lib.errno_error()
         return _span.array(addr, length, not writable,
-                           _View(self._h, addr, length), dtype)
+                           _View(h, addr, length), dtype)
 
-    def resize(self, new_size):
-        _lib.check(lib.mmr_region_resize(self._ptr, _lib.size_arg(new_size, "new_size")))
+    def resize(self, new_size: int) -> None:
+        """Grow or shrink the region (mmr_region_resize())."""
+        new_size = _lib.size_arg(new_size, "new_size")
+        h = self._hold()
+        _lib.check(lib.mmr_region_resize(h.ptr, new_size))
 
-    def seal(self):
+    def seal(self) -> None:
         """Fix the object's size for every holder of its fd (a peer's
         ftruncate() then fails with EPERM instead of SIGBUSing us)."""
-        _lib.check(lib.mmr_region_seal(self._ptr))
+        h = self._hold()
+        _lib.check(lib.mmr_region_seal(h.ptr))
 
-    def discard(self, offset, length):
+    def discard(self, offset: int, length: int) -> None:
         """Give [offset, offset + length) back: every view reads zeros."""
-        _lib.check(lib.mmr_region_discard(self._ptr, _lib.size_arg(offset, "offset"),
-                                          _lib.size_arg(length, "length")))
+        offset = _lib.size_arg(offset, "offset")
+        length = _lib.size_arg(length, "length")
+        h = self._hold()
+        _lib.check(lib.mmr_region_discard(h.ptr, offset, length))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         if self._h is None:
             return "<memmirror.Region closed>"
         return (f"<memmirror.Region {self.size} bytes, {self.backend}, "
@@ -207,13 +246,45 @@ class _Mirror:
         _munmap(self.addr, self.nbytes)
 
 
-def mirror(buf, *, dtype=np.uint8, flags=0):
-    """mmr_mirror(): the pages of @buf (a shared mapping, such as an
-    mmap.mmap or multiprocessing.shared_memory buffer) mapped a second
-    time; returns a numpy array over the new mapping, unmapped when the
-    array is gone. Private memory (bytes, bytearray, MAP_PRIVATE) cannot
-    be mirrored: OSError EINVAL."""
+def _private(buf) -> bool:
+    """bytes and bytearray live in the private heap: never mirrorable."""
+    obj = buf.obj if isinstance(buf, memoryview) else buf
+    while isinstance(obj, np.ndarray) and obj.base is not None:
+        obj = obj.base
+    if isinstance(obj, memoryview):
+        obj = obj.obj
+    return isinstance(obj, (bytes, bytearray))
+
+
+def mirror(buf, *, dtype=np.uint8, flags: int = 0) -> np.ndarray:
+    """mmr_mirror(): the pages of @buf mapped a second time; returns a
+    numpy array over the new mapping, unmapped when the array is gone.
+
+    @buf: any buffer over a shared mapping (mmap.mmap, a
+    multiprocessing.shared_memory buffer, a Region view), or a slice of
+    one, that starts on a page boundary and whose length is a multiple of
+    the page size (mmap.PAGESIZE). Anything else is OSError EINVAL saying
+    what is allowed: "private memory cannot be mirrored" for bytes,
+    bytearray, numpy arrays of their own and MAP_PRIVATE mappings; for a
+    range that is not whole pages, the whole pages inside it.
+    """
+    if _private(buf):
+        raise OSError(errno.EINVAL, "memmirror.mirror: private memory cannot be "
+                      f"mirrored: a {type(buf).__name__} lives in this process's "
+                      "private heap; mirror an mmap.mmap, a "
+                      "multiprocessing.shared_memory buffer or a Region view")
     addr, nbytes, readonly = _span.address(buf)
+    page = mmap.PAGESIZE
+    if addr % page or nbytes % page or not nbytes:
+        skip = -addr % page
+        whole = (nbytes - skip) // page * page if nbytes > skip else 0
+        inside = (f"the whole pages inside it are bytes [{skip}, {skip + whole})"
+                  if whole else "it holds no whole page")
+        raise OSError(errno.EINVAL, "memmirror.mirror: only whole pages of a shared "
+                      f"mapping can be mirrored: this buffer starts {addr % page} "
+                      f"bytes into a page and is {nbytes} bytes long; pass a slice "
+                      f"that starts on a page boundary and is a multiple of {page} "
+                      f"bytes long ({inside})")
     new = lib.mmr_mirror(addr, nbytes, None, _lib.int_arg(flags, "flags"))
     if not new:
         raise _lib.errno_error()
@@ -221,4 +292,5 @@ def mirror(buf, *, dtype=np.uint8, flags=0):
 
 
 __all__ = ["Region", "mirror", "BACKENDS", "HUGE_2MB", "HUGE_1GB", "HUGE",
-           "THP", "POPULATE", "FIXED", "FIXED_NOREPLACE"]
+           "THP", "POPULATE", "FIXED", "FIXED_NOREPLACE", "REQUIRE_SEALED",
+           "ACCEPT_UNSEALED", "RING_PRODUCER", "RING_CONSUMER"]

@@ -1,224 +1,184 @@
 # SPDX-License-Identifier: MIT
 """mmr_ring: a single-producer single-consumer ring mapped twice back to
 back, so every span handed out is one contiguous numpy array, even across
-the end of the buffer (no copy, no split record)."""
-import ctypes
-import errno
+the end of the buffer (no copy, no split record).
+
+The per-record calls are in C (memmirror._ring, over the library's inline
+fast path); this module adds construction by backend name, pickling
+(multiprocessing), the end of the stream at process exit, and asyncio.
+"""
+from __future__ import annotations
+
+import asyncio
+import atexit
 import os
+import socket
+import weakref
+from multiprocessing import context as _mp_context
+from multiprocessing import util as _mp_util
+from typing import Optional, Union
 
-import numpy as np
-
-from . import _lib, _span
-from ._lib import lib
+from . import _lib, _ring
 from .region import backend_flag
 
-
-class _Handle:
-    """Owns one mmr_ring; destroyed when the last reference goes (the Ring
-    and every span array hold one)."""
-    __slots__ = ("ptr",)
-
-    def __init__(self, ptr):
-        self.ptr = ptr
-
-    def __del__(self, _destroy=lib.mmr_ring_destroy):
-        if self.ptr:
-            _destroy(self.ptr)
-            self.ptr = None
+_live: "weakref.WeakSet[Ring]" = weakref.WeakSet()
 
 
-def _rebuild(dupfd, flags):
-    fd = dupfd.detach()
+def _end_all() -> None:
+    """End every ring end this process holds: a process that exits (but
+    is not killed) ends its streams, as it would close its pipes."""
+    for r in list(_live):
+        try:
+            r.close()
+        except Exception:   # pragma: no cover - exit must go on
+            pass
+
+
+class _ExitHook:
+    """multiprocessing children leave with os._exit() after running their
+    registered finalizers (atexit does not run): register there too, again
+    in every child, whose registry starts empty."""
+
+    def arm(self) -> None:
+        _mp_util.Finalize(None, _end_all, exitpriority=100)
+
+
+_exit_hook = _ExitHook()
+atexit.register(_end_all)
+_exit_hook.arm()
+_mp_util.register_after_fork(_exit_hook, _ExitHook.arm)
+
+
+def _rebuild(dupsock) -> "Ring":
+    fd = dupsock.detach()
     try:
-        return Ring.from_fd(fd, flags)
+        return Ring.from_socket(fd)
     finally:
         os.close(fd)
 
 
-def _timeout_ms(timeout):
-    if timeout is None:
-        return -1
-    if timeout < 0:
-        raise ValueError("memmirror: timeout must be None or >= 0 seconds")
-    return min(int(timeout * 1000), 0x7FFFFFFF)
+Timeout = Optional[float]
 
 
-class Ring:
-    """Ring(min_size, backend=None, flags=0): a ring of at least
-    @min_size bytes (rounded up to the page size).
+class Ring(_ring.RingCore):
+    """Ring(min_size, backend=None, flags=0): a ring of at least @min_size
+    bytes (rounded up to the page size).
 
-    Producer: reserve(n) or write_span() give a writable array, fill it,
-    then produce(nbytes). Consumer: peek(n) or read_span() give a read-only
-    array, use it in place, then consume(nbytes). One process (or thread)
-    produces, one consumes.
+    Per record: producer send(data) copies a record in; consumer
+    recv_into(buf) copies it out, or peek(n) gives it as a read-only array
+    over the ring with no copy (then consume(n)). In place: reserve(n) /
+    write_span() give a writable array, fill it, produce(nbytes). In
+    batches: peek_records(size) is every complete record there is, as one
+    2-D array. dtype arguments: any numpy dtype of plain data (None:
+    uint8); counts are in items of it, nbytes in bytes. timeout: 0 does not
+    wait (None comes back, or TimeoutError from send/recv), None waits as
+    long as it takes, else seconds.
 
-    A Ring pickles as its fd, so it can be passed to a multiprocessing
-    Process or through a Queue; Ring.from_fd(fd) attaches one by hand.
+    Ends: the first producer call claims the producer end for this
+    process, the first consumer call the consumer end, so a Ring handed to
+    another process (multiprocessing Process, Pool, Queue; fork, spawn,
+    forkserver) needs nothing set by hand. close(), or the exit of the
+    process, ends one's end: the consumer drains what was produced, then
+    gets EOFError; the producer gets BrokenPipeError. A peer killed
+    without closing raises BrokenPipeError within about 100 ms.
+
+    Threads: one producer thread and one consumer thread may share one
+    Ring; close() from any thread never pulls memory from under a call or
+    an array: the ring is unmapped when the last of them is done.
     """
 
-    def __init__(self, min_size, backend=None, flags=0, *, _ptr=None):
-        if _ptr is None:
-            min_size = _lib.size_arg(min_size, "min_size")
-            out = ctypes.c_void_p()
-            flags = _lib.int_arg(flags, "flags") | backend_flag(backend)
-            _lib.check(lib.mmr_ring_create(ctypes.byref(out), min_size, flags))
-            _ptr = out.value
-        self._h = _Handle(_ptr)
-        self._flags = 0
-        self._avail = ctypes.c_size_t()
-        # Bytes the last span proved free (producer) or filled (consumer):
-        # the other side only adds to them, so produce/consume within them
-        # cannot be refused and skip the error-count check (fast path).
-        self._wknown = 0
-        self._rknown = 0
-
-    @classmethod
-    def from_fd(cls, fd, flags=0):
-        """Attach the ring behind @fd (duplicated: the caller keeps it)."""
-        out = ctypes.c_void_p()
-        _lib.check(lib.mmr_ring_open_fd(ctypes.byref(out), _lib.int_arg(fd, "fd"),
-                                        _lib.int_arg(flags, "flags")))
-        return cls(0, _ptr=out.value)
-
-    def __reduce__(self):
-        from multiprocessing.reduction import DupFd
-        fd = self.fd
-        if fd is None:
-            raise TypeError("memmirror: this ring has no fd to share "
-                            "(made with a backend without one)")
-        return _rebuild, (DupFd(fd), self._flags)
-
-    @property
-    def _ptr(self):
-        h = self._h
-        if h is None:
-            raise ValueError("memmirror: the ring is closed")
-        return h.ptr
-
-    def close(self):
-        """Drop this object's hold: the ring is destroyed now, or when the
-        last span array made from it goes."""
-        self._h = None
-
-    def __enter__(self):
+    def __new__(cls, min_size: int, backend: Union[str, int, None] = None,
+                flags: int = 0) -> "Ring":
+        flags = _lib.int_arg(flags, "flags") | backend_flag(backend)
+        self = super().__new__(cls, _lib.size_arg(min_size, "min_size"), flags)
+        self._track()
         return self
 
-    def __exit__(self, *exc):
+    def _track(self) -> None:
+        self._socks: list = []
+        _live.add(self)
+
+    @classmethod
+    def from_fd(cls, fd: int, flags: int = 0) -> "Ring":
+        """Attach the ring behind @fd (duplicated: the caller keeps it). A
+        ring attached from a bare fd has no poll fd (use pickling or
+        from_socket() for asyncio)."""
+        self = super().from_fd(_lib.int_arg(fd, "fd"), _lib.int_arg(flags, "flags"))
+        self._track()
+        return self
+
+    @classmethod
+    def from_socket(cls, sock: int, flags: int = 0) -> "Ring":
+        """Take a ring sent by send_to() over the UNIX socket fd @sock,
+        with its poll eventfds (mmr_ring_recv())."""
+        self = super().from_socket(_lib.int_arg(sock, "sock"), _lib.int_arg(flags, "flags"))
+        self._track()
+        return self
+
+    def __reduce__(self):
+        # The ring and its eventfds go through a socket pair in one
+        # mmr_ring_send(); the pickle carries the receiving socket.
+        from multiprocessing.reduction import DupFd
+        if self.fd is None:
+            raise TypeError("memmirror: this ring has no fd to share "
+                            "(made with a backend without one: use memfd)")
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.send_to(a.fileno())
+        finally:
+            a.close()
+        dup = DupFd(b.fileno())
+        if _mp_context.get_spawning_popen() is None:
+            b.close()               # duplicated already
+        else:
+            self._socks.append(b)   # the child gets it when it is launched
+        return _rebuild, (dup,)
+
+    def close(self) -> None:
+        """End this process's ends of the ring (the consumer then drains
+        and gets EOFError, the producer BrokenPipeError) and drop this
+        object's hold on it: it is unmapped now, or when the last array
+        over it and the last call running in another thread are done."""
+        super().close()
+        for s in getattr(self, "_socks", ()):
+            s.close()
+        self._socks = []
+
+    def __enter__(self) -> "Ring":
+        return self
+
+    def __exit__(self, *exc) -> None:
         self.close()
 
-    @property
-    def closed(self):
-        return self._h is None
+    async def wait_readable_async(self, nbytes: int = 1) -> bool:
+        """Consumer, in asyncio: until @nbytes can be read, through the
+        ring's poll fd and loop.add_reader(). EOFError, BrokenPipeError as
+        wait_readable()."""
+        return await self._wait_async("consumer", nbytes)
 
-    @property
-    def capacity(self):
-        return lib.mmr_ring_capacity(self._ptr)
+    async def wait_writable_async(self, nbytes: int = 1) -> bool:
+        """Producer, in asyncio: until @nbytes are free. BrokenPipeError
+        when the consumer is gone."""
+        return await self._wait_async("producer", nbytes)
 
-    @property
-    def fd(self):
-        """The shared object's fd (owned by the ring), or None."""
-        ret = lib.mmr_ring_fd(self._ptr)
-        return None if ret < 0 else ret
+    async def _wait_async(self, end: str, nbytes: int) -> bool:
+        loop = asyncio.get_running_loop()
+        fd = self.poll_fd(end)
+        while not self.poll_arm(end, nbytes):
+            fut = loop.create_future()
 
-    @property
-    def errors(self):
-        """Misuses refused so far, by either side (mmr_ring_error())."""
-        return lib.mmr_ring_error(self._ptr)
-
-    # ---- producer ----
-
-    def write_span(self, dtype=np.uint8):
-        """Every contiguous free byte, as a writable array (maybe empty)."""
-        ptr = self._ptr
-        addr = lib.mmr_ring_write_ptr(ptr, ctypes.byref(self._avail))
-        n = self._avail.value if addr else 0
-        self._wknown = n
-        return _span.array(addr, n, False, self._h, dtype)
-
-    def reserve(self, count, dtype=np.uint8):
-        """@count items of @dtype of free space, as a writable array, or
-        None while there is less (OSError EINVAL if it can never fit)."""
-        nbytes = _lib.size_arg(count * np.dtype(dtype).itemsize, "size")
-        addr = lib.mmr_ring_reserve(self._ptr, nbytes)
-        if not addr:
-            err = ctypes.get_errno()
-            if err == errno.EAGAIN:
-                return None
-            raise _lib.error(err)
-        self._wknown = nbytes
-        return _span.array(addr, nbytes, False, self._h, dtype)
-
-    def produce(self, nbytes):
-        """Publish @nbytes written at the start of the last span."""
-        if 0 <= nbytes <= self._wknown:
-            lib.mmr_ring_produce(self._ptr, nbytes)
-            self._wknown -= nbytes
-            return
-        self._wknown = 0
-        self._call_checked(lib.mmr_ring_produce, nbytes)
-
-    # ---- consumer ----
-
-    def read_span(self, dtype=np.uint8):
-        """Every contiguous filled byte, as a read-only array (maybe empty)."""
-        ptr = self._ptr
-        addr = lib.mmr_ring_read_ptr(ptr, ctypes.byref(self._avail))
-        n = self._avail.value if addr else 0
-        self._rknown = n
-        return _span.array(addr, n, True, self._h, dtype, protected=False)
-
-    def peek(self, count, dtype=np.uint8):
-        """The next @count items of @dtype, as a read-only array, or None
-        while fewer are there (OSError EINVAL if they can never fit)."""
-        nbytes = _lib.size_arg(count * np.dtype(dtype).itemsize, "size")
-        addr = lib.mmr_ring_peek(self._ptr, nbytes)
-        if not addr:
-            err = ctypes.get_errno()
-            if err == errno.EAGAIN:
-                return None
-            raise _lib.error(err)
-        self._rknown = nbytes
-        return _span.array(addr, nbytes, True, self._h, dtype, protected=False)
-
-    def consume(self, nbytes):
-        """Release @nbytes read at the start of the last span."""
-        if 0 <= nbytes <= self._rknown:
-            lib.mmr_ring_consume(self._ptr, nbytes)
-            self._rknown -= nbytes
-            return
-        self._rknown = 0
-        self._call_checked(lib.mmr_ring_consume, nbytes)
-
-    # ---- waiting ----
-
-    def wait_readable(self, nbytes=1, timeout=None):
-        """Sleep until @nbytes can be read; False after @timeout seconds
-        (None: no limit)."""
-        return self._wait(lib.mmr_ring_wait_readable, nbytes, timeout)
-
-    def wait_writable(self, nbytes=1, timeout=None):
-        """Sleep until @nbytes can be written; False after @timeout."""
-        return self._wait(lib.mmr_ring_wait_writable, nbytes, timeout)
-
-    def _wait(self, fn, nbytes, timeout):
-        ret = fn(self._ptr, _lib.size_arg(nbytes, "nbytes"), _timeout_ms(timeout))
-        if ret == -errno.ETIMEDOUT:
-            return False
-        _lib.check(ret)
+            def ready(fut=fut) -> None:
+                if not fut.done():
+                    fut.set_result(None)
+            loop.add_reader(fd, ready)
+            try:
+                await fut
+            finally:
+                loop.remove_reader(fd)
         return True
 
-    def _call_checked(self, fn, nbytes):
-        # produce/consume return nothing: a refused misuse shows as one
-        # more in the shared error count, with its message.
-        ptr = self._ptr
-        nbytes = _lib.size_arg(nbytes, "nbytes")
-        before = lib.mmr_ring_error(ptr)
-        fn(ptr, nbytes)
-        if lib.mmr_ring_error(ptr) != before:
-            raise _lib.error(errno.EINVAL)
-
-    def __repr__(self):
-        if self._h is None:
+    def __repr__(self) -> str:
+        if self.closed:
             return "<memmirror.Ring closed>"
         return f"<memmirror.Ring {self.capacity} bytes>"
 

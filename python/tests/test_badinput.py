@@ -77,8 +77,11 @@ def test_ring_misuse_is_refused_and_counted():
 
 
 def test_mirror_of_unaligned_or_private_memory():
-    assert oserror(memmirror.mirror, bytearray(100)).errno == errno.EINVAL
-    assert oserror(memmirror.mirror, b"x" * 8192).errno == errno.EINVAL
+    for buf in (bytearray(100), b"x" * 8192, memoryview(b"abcd")):
+        with pytest.raises(OSError) as e:
+            memmirror.mirror(buf)
+        assert e.value.errno == errno.EINVAL
+        assert "private memory cannot be mirrored" in e.value.strerror, e.value
 
 
 def test_no_fd_leaked_by_failures():

@@ -123,3 +123,46 @@ def test_huge_pages_or_a_reason():
         a, b = r.view(), r.view(writable=False)
         a[-1] = 3
         assert b[-1] == 3
+
+
+def test_mirror_of_shared_memory_pages_inside():
+    from multiprocessing import shared_memory
+    page = mmap.PAGESIZE
+    shm = shared_memory.SharedMemory(create=True, size=10000)
+    try:
+        with pytest.raises(OSError) as e:
+            memmirror.mirror(shm.buf)
+        msg = e.value.strerror
+        assert e.value.errno == 22 and "whole pages" in msg
+        assert f"bytes [0, {2 * page})" in msg, msg
+        x = memmirror.mirror(shm.buf[:2 * page])
+        y = memmirror.mirror(shm.buf[page:2 * page], dtype=np.uint32)
+        shm.buf[page + 4] = 9
+        assert x[page + 4] == 9 and y[1] == 9
+        x[5] = 3
+        assert shm.buf[5] == 3
+        with pytest.raises(OSError) as e:
+            memmirror.mirror(shm.buf[100:2 * page])
+        assert f"bytes [{page - 100}, {2 * page - 100})" in e.value.strerror
+        with pytest.raises(OSError) as e:
+            memmirror.mirror(shm.buf[1:100])
+        assert "no whole page" in e.value.strerror
+        del x, y, e               # the traceback holds slices of shm.buf
+    finally:
+        shm.close()
+        shm.unlink()
+
+
+def test_mirror_of_a_region_view_and_private_arrays():
+    with memmirror.Region(4 * mmap.PAGESIZE) as r:
+        v = r.view()
+        x = memmirror.mirror(v[mmap.PAGESIZE:])
+        v[mmap.PAGESIZE] = 4
+        assert x[0] == 4
+    for private in (np.zeros(8192, np.uint8), bytearray(8192)):
+        with pytest.raises(OSError) as e:
+            memmirror.mirror(private)
+        assert e.value.errno == 22
+    with pytest.raises(OSError) as e:
+        memmirror.mirror(memoryview(bytearray(8192))[4096:])
+    assert "private memory cannot be mirrored" in e.value.strerror

@@ -42,3 +42,45 @@ def consume_from_queue(jobs, results, count):
     """Get a ring through a Queue, then consume @count records from it."""
     ring = jobs.get(timeout=60)
     consume_records(ring, count, results)
+
+
+def send_then_return(ring, count, ready=None):
+    """Producer: @count records of 64 bytes, then return without close():
+    the process's exit ends the stream."""
+    for i in range(count):
+        ring.send(np.full(16, i, np.uint32), timeout=30)
+    if ready is not None:
+        ready.set()
+
+
+def send_then_hang(ring, count, ready):
+    """Producer: @count records, then wait to be killed."""
+    send_then_return(ring, count)
+    ready.set()
+    import time
+    time.sleep(60)
+
+
+def recv_then_return(ring, count, ready=None):
+    """Consumer: @count records, then return (the exit ends its end)."""
+    buf = np.empty(16, np.uint32)
+    for _ in range(count):
+        ring.recv_into(buf, timeout=30)
+    if ready is not None:
+        ready.set()
+
+
+def recv_then_hang(ring, count, ready):
+    """Consumer: @count records, then wait to be killed."""
+    recv_then_return(ring, count)
+    ready.set()
+    import time
+    time.sleep(60)
+
+
+def send_slowly(ring, count):
+    """Producer: @count 4-byte records, 2 ms apart."""
+    import time
+    for i in range(count):
+        time.sleep(0.002)
+        ring.send(i.to_bytes(4, "little"), timeout=30)
