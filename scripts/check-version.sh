@@ -11,8 +11,12 @@ fail() {
 	echo "memmirror: $1 (VERSION says $v)" >&2
 	bad=1
 }
-py=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' python/memmirror/__init__.py)
-[ "$py" = "$v" ] || fail "python/memmirror/__init__.py: __version__ is '$py'"
+# Python: the package's version is VERSION itself (pyproject.toml reads the
+# file), and __version__ is the header's, compiled into the extension.
+grep -q '^version = {file = "VERSION"}' pyproject.toml ||
+	fail "pyproject.toml: the version is not read from the file VERSION"
+grep -q '^__version__: str = _ring.HEADER_VERSION' python/memmirror/__init__.py ||
+	fail "python/memmirror/__init__.py: __version__ is not the header's (_ring.HEADER_VERSION)"
 th=$(sed -n 's/^\.TH MMR 1 [^ ]* "memmirror \([^"]*\)".*/\1/p' man/mmr.1)
 [ "$th" = "$v" ] || fail "man/mmr.1: .TH says 'memmirror $th'"
 grep -q "^\.IR \\\\(dq$v\\\\(dq \.\$" man/mmr_version.3 ||
