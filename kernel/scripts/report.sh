@@ -71,7 +71,7 @@ stress_row() { # LOG
 		printf '%-22s %-10s %-10s %s\n' mirror_stress - MISSING "did not run or did not finish"
 		return
 	fi
-	sum=$(sed -n 's/^\[stress\] mirror_stress: \([0-9]* ops\):.*mismatches=\([0-9]*\).*failures=\([0-9]*\)$/\1, mismatches \2, failures \3/p' "$1" | tail -1)
+	sum=$(sed -n 's/^\[stress\] mirror_stress: \([0-9]* ops\):.*mismatches=\([0-9]*\).*failures=\([0-9]*\).*$/\1, mismatches \2, failures \3/p' "$1" | tail -1)
 	echo "$res" | grep -q 'rc=0' && stress_ok=1
 	printf '%-22s %-10s %-10s %s\n' mirror_stress - "$([ "$stress_ok" = 1 ] && echo PASS || echo FAIL)" "$sum"
 }
