@@ -1302,7 +1302,7 @@ static void op_mirror(struct worker *w, bool legacy)
 	char *at = NULL, *p, *hint = NULL;
 	unsigned int allowed = E(0);
 	unsigned char *before = NULL, *after = NULL;
-	bool populate, fixed;
+	bool populate, fixed, beyond_view = false;
 	int err;
 
 	if (vi < 0 || w->nviews + 3 >= MAX_VIEWS)
@@ -1382,10 +1382,13 @@ static void op_mirror(struct worker *w, bool legacy)
 	    !(v->flags & (V_SEALED | V_UFFD))) {
 		size_t end = vma_end(v->addr);
 
-		if (end > (size_t)v->addr + v->len)
-			__atomic_fetch_add(&vma_longer_than_view, 1, __ATOMIC_RELAXED);
-		if ((size_t)v->addr + s + nlen > (end ? end : (size_t)v->addr + v->len))
+		if ((size_t)v->addr + s + nlen > (end ? end : (size_t)v->addr + v->len)) {
 			allowed = E(EINVAL);
+		} else {
+			/* What the model does not know of: not modelled */
+			__atomic_fetch_add(&vma_longer_than_view, 1, __ATOMIC_RELAXED);
+			beyond_view = true;
+		}
 	}
 
 	if (populate) {
@@ -1409,6 +1412,17 @@ static void op_mirror(struct worker *w, bool legacy)
 
 	if (expect(w, err, allowed, legacy ? "mremap(0)" : "MREMAP_MIRROR"))
 		goto out;
+	if (beyond_view) {
+		/* A mirror of a part of the source the model has lost: drop it */
+		pthread_rwlock_wrlock(&placement);
+		if (fixed)
+			views_cut(w, at, nlen);
+		munmap(p, nlen);
+		if (fixed)
+			arena_refill(w, at, nlen);
+		pthread_rwlock_unlock(&placement);
+		goto out;
+	}
 	if (fixed)
 		views_cut(w, at, nlen);
 	vi = view_add(w, &t, p, nlen, t.off + s);
