@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "region.h"
 #include "backend.h"
 
 /* Each defined by its backend_*.c; only the registry names them. */

@@ -10,7 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "region.h"
+#include "error.h"
+#include "fd_backend.h"
+#include "util.h"
+#include "syscall.h"
 
 /* Create a fresh file in directory @path and unlink it at once. */
 static int open_unlinked(char *path, size_t len)

@@ -5,7 +5,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "fd_backend.h"
+#include "syscall.h"
 
 static void memfd_probe(struct mmr_backend_status *st,
 			 const struct mmr_probe_report *rep)

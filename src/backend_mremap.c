@@ -9,7 +9,12 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "error.h"
+#include "master_backend.h"
+#include "util.h"
+#include "syscall.h"
 
 static void mremap_probe(struct mmr_backend_status *st,
 			 const struct mmr_probe_report *rep)

@@ -10,7 +10,13 @@
 #include <stdio.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "error.h"
+#include "fd_backend.h"
+#include "util.h"
+#include "probe_facts.h"
+#include "syscall.h"
 
 static void native_probe(struct mmr_backend_status *st,
 			 const struct mmr_probe_report *rep)

@@ -7,7 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "region.h"
+#include "error.h"
+#include "fd_backend.h"
+#include "syscall.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994

@@ -10,7 +10,13 @@
 #include <sys/mman.h>
 #include <sys/shm.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "error.h"
+#include "fd_backend.h"
+#include "master_backend.h"
+#include "util.h"
+#include "syscall.h"
 
 #ifndef SHM_HUGETLB
 #define SHM_HUGETLB 04000

@@ -24,7 +24,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "region.h"
+#include "error.h"
+#include "util.h"
+#include "syscall.h"
 
 /* At most this many released buffers, each of at most CACHE_MAX_SIZE
  * bytes: address space only, their pages are given back. */

@@ -11,7 +11,11 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "error.h"
+#include "fd_backend.h"
+#include "syscall.h"
 
 unsigned mmri_hugetlb_flag_bits(size_t page_size)
 {

@@ -36,7 +36,12 @@
 #include "bits.h"
 #include "heap_runs.h"
 #include "heap_vmap.h"
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "error.h"
+#include "fd_backend.h"
+#include "util.h"
+#include "syscall.h"
 
 /* Views at least 1 GiB apart: slots aligned for any huge page size. A
  * 32-bit address space has no room for that: 4 MiB (2 MiB and 4 MiB huge

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
 #include "maps.h"
+#include "syscall.h"
 
 static int parse_line(char *line, struct mmri_vma *v)
 {

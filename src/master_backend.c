@@ -7,7 +7,12 @@
 #include <errno.h>
 #include <sys/mman.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "error.h"
+#include "master_backend.h"
+#include "util.h"
+#include "syscall.h"
 
 /* A view is a mirror of part of the master mapping. */
 void *mmri_master_map(struct mmr_region *r, size_t off, size_t len, void *addr,

@@ -16,8 +16,13 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "memmirror.h"
+#include "error.h"
+#include "util.h"
+#include "probe_facts.h"
 #include "maps.h"
+#include "syscall.h"
 
 struct linux_dirent64 {
 	unsigned long long d_ino;

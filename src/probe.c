@@ -14,7 +14,13 @@
 #include <sys/mman.h>
 #include <sys/utsname.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "region.h"
+#include "error.h"
+#include "fd_backend.h"
+#include "util.h"
+#include "probe_facts.h"
+#include "syscall.h"
 
 
 /* The cache is read and written only under probe_lock: other files get a

@@ -15,7 +15,12 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "region.h"
+#include "error.h"
+#include "region_seal.h"
+#include "util.h"
+#include "probe_facts.h"
+#include "syscall.h"
 
 #ifndef TMPFS_MAGIC
 #define TMPFS_MAGIC 0x01021994

@@ -10,7 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 
-#include "internal.h"
+#include "region.h"
+#include "error.h"
+#include "region_seal.h"
+#include "syscall.h"
 
 #ifndef F_ADD_SEALS
 #define F_ADD_SEALS	1033

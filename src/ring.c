@@ -24,7 +24,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "region.h"
+#include "error.h"
+#include "region_seal.h"
+#include "util.h"
 #include "ring_sync.h"
+#include "syscall.h"
 
 /* ---- setup ---- */
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "error.h"
 #include "ring_sync.h"
 
 /*

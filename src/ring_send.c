@@ -12,7 +12,9 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "error.h"
 #include "ring_sync.h"
+#include "syscall.h"
 
 struct ring_tag {
 	char name[8];		/* "mmr_ring" */

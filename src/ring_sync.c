@@ -21,7 +21,10 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "linux_compat.h"
+#include "error.h"
 #include "ring_sync.h"
+#include "syscall.h"
 
 int mmri_ring_misuse(const struct mmr_ring *r, const char *fmt, ...)
 {

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "internal.h"
+#include "region.h"
 
 #define RING_MAGIC	0x474e4952524d4d31ull	/* "1MMRRING" little endian */
 /* 3: waiters' thresholds (rd_want, wr_want) and the ends' liveness;

@@ -9,7 +9,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "linux_compat.h"
+#include "error.h"
+#include "util.h"
+#include "syscall.h"
 
 /* Atomic: the first calls may come from several threads at once. */
 size_t mmri_base_page(void)

@@ -3,7 +3,7 @@
 #include <stdint.h>
 
 #include "helpers.h"
-#include "internal.h"	/* mmri_clear_error() */
+#include "error.h"	/* mmri_clear_error() */
 
 #define NOLEAK_BEGIN int fds = t_count_fds(), maps = t_count_maps()
 #define NOLEAK_END do {							\

@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "helpers.h"
-#include "internal.h"	/* mmri_region_create() */
+#include "region.h"	/* mmri_region_create() */
 
 #define MiB (1UL << 20)
 /* 2^b64 bytes in 64-bit code, 2^b32 in 32-bit code (make check-32). */

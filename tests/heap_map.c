@@ -14,7 +14,7 @@
 #include <sys/utsname.h>
 
 #include "helpers.h"
-#include "internal.h"	/* mmri_fault_inject() */
+#include "syscall.h"	/* mmri_fault_inject() */
 
 #define MiB (1UL << 20)
 #define G (2 * MiB)	/* the granule these tests map in */
@@ -371,7 +371,7 @@ static int discontiguous_fallback(void)
 			munmap(blk[k], 4096);
 	CHECK_EQ(ret, 0);
 	b0 = mmr_heap_base(h, 0);
-	CHECK_EQ(((uintptr_t)b0 - T40(1)) % T40(4), 0);
+	CHECK_EQ(((unsigned long long)(uintptr_t)b0 - (1ULL << 40)) % (4ULL << 40), 0);
 	CHECK_EQ((uintptr_t)mmr_heap_base(h, 1) - (uintptr_t)b0, T40(1));
 	CHECK(t_is_mapped(b0, 64 * MiB));
 	CHECK(!t_is_mapped(b0 + 64 * MiB, 4096));	/* the view only, not the slot */
