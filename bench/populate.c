@@ -16,11 +16,7 @@
 
 #include "memmirror.h"
 #include "bench.h"
-
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#define MADV_POPULATE_WRITE 23
-#endif
+#include "linux_compat.h"	/* MADV_POPULATE_* on older headers */
 
 enum method { TOUCH_READ, TOUCH_WRITE, MAP_POP, POP_READ, POP_WRITE, NATIVE_POP, NMETHODS };
 
