@@ -26,69 +26,7 @@
  * interleave the methods; each figure is the median of its rounds.
  * Creation + destruction of a 1 MiB ring is timed the same way.
  */
-#include <errno.h>
-#include <limits.h>
-#include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-#include "memmirror.h"
-#include "bench.h"
-#include "ring_copy.h"
-#include "parse.h"
-#include "wait_sum.h"
-
-#define MAX_ROUNDS 15
-#define STREAM_CAP (256u << 10)
-#define CREATE_SIZE (1u << 20)
-#define HANDOFF_BLOCKS 4
-
-enum impl { I_MMR, I_COW, I_LIMIT, I_COUNT };
-static const char *const impl_name[2][I_COUNT] = {
-	{ "mmr", "cow", "handoff" },	/* two threads */
-	{ "mmr", "cow", "memcpy" },	/* one thread */
-};
-
-struct job {
-	enum impl impl;
-	int solo;		/* one thread produces and consumes */
-	int fields;		/* the consumer reads two fields, not every word */
-	size_t rec, cap;
-	unsigned long n;
-	mmr_ring *ring;
-	struct cow_ring *cow;
-	unsigned char *data;	/* the ring's first data copy */
-	unsigned char *src, *scratch;
-	_Atomic uint32_t *full;	/* handoff flags, one per 128 bytes */
-	atomic_int go;
-	uint64_t sum;
-	unsigned long straddled;
-	/* The ring's two ends, inline, each on lines of its own: the inline
-	 * calls write .seen, and the other thread reads the fields above on
-	 * every record (as cow_ring keeps its seen_* apart). */
-	_Alignas(128) struct mmr_ring_fast fp;
-	_Alignas(128) struct mmr_ring_fast fc;
-	_Alignas(128) char end;
-};
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#else
-	sched_yield();
-#endif
-}
+#include "ring_bench.h"
 
 /*
  * What the consumer reads of a record: every word (a parser, a checksum),
@@ -369,7 +307,7 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t median(uint64_t *v, int n)
+uint64_t ring_median(uint64_t *v, int n)
 {
 	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
 	return v[n / 2];
@@ -395,7 +333,7 @@ struct peer {
 };
 
 /* @prog beside this mmr, in @path; whether it is there. */
-static int peer_find(const char *prog, char *path, size_t size)
+int ring_peer_find(const char *prog, char *path, size_t size)
 {
 	ssize_t n = readlink("/proc/self/exe", path, size - 32);
 	char *slash;
@@ -412,7 +350,7 @@ static int peer_find(const char *prog, char *path, size_t size)
 
 static void peer_init(struct peer *pr, enum peer_id id)
 {
-	pr->present = peer_find(peer_prog[id], pr->path, sizeof(pr->path));
+	pr->present = ring_peer_find(peer_prog[id], pr->path, sizeof(pr->path));
 }
 
 /*
@@ -456,13 +394,13 @@ static double peer_once(struct peer *pr, size_t cap, size_t rec, unsigned long n
 }
 
 /* Median over rounds of a[r] / b[r] (times: b's speed over a's). */
-static double median_ratio(const uint64_t *a, const uint64_t *b, int n)
+double ring_median_ratio(const uint64_t *a, const uint64_t *b, int n)
 {
 	uint64_t q[MAX_ROUNDS];
 
 	for (int r = 0; r < n; r++)
 		q[r] = b[r] ? (uint64_t)(1e6 * (double)a[r] / (double)b[r]) : 0;
-	return (double)median(q, n) / 1e6;
+	return (double)ring_median(q, n) / 1e6;
 }
 
 struct row {
@@ -558,8 +496,8 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 				row->sums_ok = -1;
 		}
 	}
-	row->vs_cow = median_ratio(ns[I_COW], ns[I_MMR], rounds);
-	row->vs_limit = median_ratio(ns[I_LIMIT], ns[I_MMR], rounds);
+	row->vs_cow = ring_median_ratio(ns[I_COW], ns[I_MMR], rounds);
+	row->vs_limit = ring_median_ratio(ns[I_LIMIT], ns[I_MMR], rounds);
 	for (int p = 0; p < P_COUNT; p++) {
 		uint64_t peer_ns[MAX_ROUNDS];
 
@@ -569,13 +507,13 @@ static int measure(struct row *row, size_t rec, size_t cap, int rounds, int quic
 		for (int r = 0; r < rounds; r++)	/* the same work at the peer's speed */
 			peer_ns[r] = peer[p][r] ? (uint64_t)(1e3 * (double)rec * (double)j.n /
 							     (double)peer[p][r]) : 0;
-		row->vs_peer[p] = median_ratio(peer_ns, ns[I_MMR], rounds);
-		row->peer[p] = (double)median(peer[p], rounds) / 1000;
+		row->vs_peer[p] = ring_median_ratio(peer_ns, ns[I_MMR], rounds);
+		row->peer[p] = (double)ring_median(peer[p], rounds) / 1000;
 	}
 	row->sums_ok = row->sums_ok != -1 && sums[I_MMR] == sums[I_COW] &&
 		       sums[I_COW] == sums[I_LIMIT];
 	for (int i = 0; i < I_COUNT; i++) {
-		uint64_t m = median(ns[i], rounds);
+		uint64_t m = ring_median(ns[i], rounds);
 
 		row->gbps[i] = m ? (double)rec * (double)j.n / (double)m : 0;
 	}
@@ -606,701 +544,7 @@ static uint64_t create_destroy_ns(int rounds, int iters)
 		}
 		ns[r] = (bench_now_ns() - t0) / (uint64_t)iters;
 	}
-	return median(ns, rounds);
-}
-
-/* ---- waits: two processes that sleep when they must (--waits) ---- */
-
-#define WAIT_REC 1024u
-#define WAIT_CAP (64u << 10)
-
-/*
- * One run: a forked consumer reads @n records of WAIT_REC bytes and sends
- * back its checksum; via the ring (@spin checks before each sleep) or, with
- * @spin < 0, a pipe. Returns ns, 0 on a failure or a wrong checksum.
- */
-static uint64_t wait_run(int spin, unsigned long n)
-{
-	static unsigned char rec[WAIT_REC];
-	int res[2], data[2] = { -1, -1 }, status;
-	uint64_t sum = 0, got = 0, t0, t;
-	mmr_ring *r = NULL;
-	pid_t pid;
-
-	for (size_t i = 0; i < WAIT_REC; i++)
-		rec[i] = (unsigned char)(i * 7);
-	if (pipe(res) || (spin < 0 && pipe(data)))
-		return 0;
-	if (spin >= 0 && (mmr_ring_create(&r, WAIT_CAP, 0) ||
-			  mmr_ring_set_spin(r, (unsigned)spin)))
-		return 0;
-	pid = fork();
-	if (pid == 0) {
-		unsigned char buf[WAIT_REC];
-		uint64_t s = 0;
-
-		for (unsigned long i = 0; i < n; i++) {
-			if (r) {
-				size_t avail;
-				const unsigned char *p;
-
-				if (mmr_ring_wait_readable(r, WAIT_REC, -1))
-					_exit(1);
-				p = mmr_ring_read_ptr(r, &avail);
-				s = wait_sum(s, p, WAIT_REC);
-				mmr_ring_consume(r, WAIT_REC);
-			} else {
-				for (size_t k = 0; k < WAIT_REC;) {
-					ssize_t m = read(data[0], buf + k, WAIT_REC - k);
-
-					if (m <= 0)
-						_exit(1);
-					k += (size_t)m;
-				}
-				s = wait_sum(s, buf, WAIT_REC);
-			}
-		}
-		_exit(write(res[1], &s, sizeof(s)) == sizeof(s) ? 0 : 1);
-	}
-	t0 = wait_now_ns();
-	for (unsigned long i = 0; i < n && pid > 0; i++) {
-		rec[0] = (unsigned char)i;
-		sum = wait_sum(sum, rec, WAIT_REC);
-		if (r) {
-			size_t avail;
-
-			if (mmr_ring_wait_writable(r, WAIT_REC, -1))
-				break;
-			memcpy(mmr_ring_write_ptr(r, &avail), rec, WAIT_REC);
-			mmr_ring_produce(r, WAIT_REC);
-		} else if (write(data[1], rec, WAIT_REC) != WAIT_REC) {
-			break;
-		}
-	}
-	if (pid > 0 && read(res[0], &got, sizeof(got)) != sizeof(got))
-		got = ~sum;
-	t = wait_now_ns() - t0;
-	if (pid > 0)
-		waitpid(pid, &status, 0);
-	mmr_ring_destroy(r);
-	for (int i = 0; i < 2; i++) {
-		close(res[i]);
-		if (data[i] >= 0)
-			close(data[i]);
-	}
-	return pid > 0 && got == sum ? t : 0;
-}
-
-static int bench_waits(int rounds, int quick, int json)
-{
-	static const int spins[] = { -1, 0, 16, 64, 256, 1024, 4096 };
-	enum { NSPIN = sizeof(spins) / sizeof(spins[0]) };
-	unsigned long n = (quick ? 16ul : 64ul) << 20 >> 10;
-	uint64_t ns[NSPIN][MAX_ROUNDS];
-
-	/* Interleaved: every round runs every setting once. */
-	for (int k = 0; k < rounds; k++)
-		for (int i = 0; i < NSPIN; i++)
-			if (!(ns[i][k] = wait_run(spins[i], n))) {
-				fprintf(stderr, "mmr bench ring --waits: run failed (%s)\n",
-					mmr_last_error());
-				return 1;
-			}
-	struct json j;
-
-	if (json) {
-		json_doc_begin(&j, stdout, "bench ring");
-		json_int(&j, "rounds", rounds);
-		json_array_begin(&j, "waits");
-	} else
-		printf("Two processes, %u-byte records through a %u KiB ring, each side "
-		       "sleeping in mmr_ring_wait_* when it must;\nspin: checks before "
-		       "sleeping (mmr_ring_set_spin); ratio: median of per-round ratios "
-		       "to pipe write/read\n\n%-8s %10s %10s\n", WAIT_REC, WAIT_CAP >> 10,
-		       "spin", "MB/s", "vs pipe");
-	for (int i = 0; i < NSPIN; i++) {
-		double mbs = (double)n * WAIT_REC / ((double)median(ns[i], rounds) / 1e9) / 1e6;
-		double ratio = median_ratio(ns[0], ns[i], rounds);
-
-		if (json) {
-			json_object_begin(&j, NULL);
-			if (spins[i] < 0)
-				json_null(&j, "spin");	/* the pipe itself */
-			else
-				json_int(&j, "spin", spins[i]);
-			json_string(&j, "method", spins[i] < 0 ? "pipe" : "mmr");
-			json_double(&j, "mb_s", mbs, 1, 1);
-			json_double(&j, "vs_pipe", ratio, 2, 1);
-			json_object_end(&j);
-		} else if (spins[i] < 0)
-			printf("%-8s %10.1f %10s\n", "pipe", mbs, "1.00");
-		else
-			printf("%-8d %10.1f %10.2f\n", spins[i], mbs, ratio);
-	}
-	if (json) {
-		json_array_end(&j);
-		json_doc_end(&j);
-	} else
-		printf("\nmedian of %d interleaved rounds; checksums verified\n", rounds);
-	return 0;
-}
-
-/* ---- small records, one at a time or in batches (--batch) ---- */
-
-/* How the batch section moves records. */
-enum batch_way { BW_CALLS, BW_INLINE, BW_BATCH, BW_COUNT };
-
-struct batch_job {
-	mmr_ring *r;
-	size_t rec;
-	unsigned long n;
-	enum batch_way way;	/* one record per call, per inline call, batches */
-	uint64_t sum;
-	_Alignas(128) struct mmr_ring_fast fp;	/* as in struct job */
-	_Alignas(128) struct mmr_ring_fast fc;
-	_Alignas(128) char end;
-};
-
-#define BATCH_MAX 64
-
-static void *batch_producer(void *arg)
-{
-	struct batch_job *j = arg;
-	unsigned char rec[64] = { 1, 2, 3, 4, 5, 6, 7, 8 };
-
-	for (unsigned long i = 0; i < j->n;) {
-		size_t k = j->way == BW_BATCH ? BATCH_MAX : 1;
-		unsigned char *w;
-
-		if (k > j->n - i)
-			k = j->n - i;
-		w = j->way == BW_BATCH ? mmr_ring_reserve_records(j->r, j->rec, &k) :
-			j->way == BW_INLINE ? mmr_ring_fast_reserve(&j->fp, j->rec) :
-			mmr_ring_reserve(j->r, j->rec);
-		if (!w) {
-			cpu_relax();
-			continue;
-		}
-		for (size_t q = 0; q < k; q++, i++) {
-			rec[0] = (unsigned char)i;
-			memcpy(w + q * j->rec, rec, j->rec);
-		}
-		if (j->way == BW_INLINE)
-			mmr_ring_fast_produce(&j->fp, j->rec);
-		else
-			mmr_ring_produce(j->r, k * j->rec);
-	}
-	return NULL;
-}
-
-static uint64_t batch_run(size_t rec, unsigned long n, enum batch_way way)
-{
-	struct batch_job j = { .rec = rec, .n = n, .way = way };
-	uint64_t t0, sum = 0;
-	pthread_t t;
-
-	if (mmr_ring_create(&j.r, STREAM_CAP, 0))
-		return 0;
-	if (mmr_ring_fast_init(j.r, MMR_RING_PRODUCER, &j.fp) ||
-	    mmr_ring_fast_init(j.r, MMR_RING_CONSUMER, &j.fc)) {
-		mmr_ring_destroy(j.r);
-		return 0;
-	}
-	t0 = wait_now_ns();
-	if (pthread_create(&t, NULL, batch_producer, &j)) {
-		mmr_ring_destroy(j.r);
-		return 0;
-	}
-	for (unsigned long i = 0; i < n;) {
-		size_t k = way == BW_BATCH ? BATCH_MAX : 1;
-		const unsigned char *p;
-
-		if (k > n - i)
-			k = n - i;
-		p = way == BW_BATCH ? mmr_ring_peek_records(j.r, rec, &k) :
-			way == BW_INLINE ? mmr_ring_fast_peek(&j.fc, rec) : mmr_ring_peek(j.r, rec);
-		if (!p) {
-			cpu_relax();
-			continue;
-		}
-		for (size_t q = 0; q < k; q++, i++)
-			sum = sum * 31 + p[q * rec] + p[q * rec + rec - 1];
-		if (way == BW_INLINE)
-			mmr_ring_fast_consume(&j.fc, rec);
-		else
-			mmr_ring_consume(j.r, k * rec);
-	}
-	pthread_join(t, NULL);
-	t0 = wait_now_ns() - t0;
-	mmr_ring_destroy(j.r);
-	return sum ? t0 : 0;	/* the sum keeps the reads; 0 is (nearly) impossible */
-}
-
-static int bench_batch(int rounds, int quick, int json)
-{
-	static const size_t recs[] = { 8, 64 };
-	enum { NR = sizeof(recs) / sizeof(recs[0]) };
-	uint64_t ns[NR][BW_COUNT][MAX_ROUNDS];
-	unsigned long n = quick ? 2000000 : 10000000;
-
-	for (int k = 0; k < rounds; k++)
-		for (int i = 0; i < NR; i++)
-			for (int b = 0; b < BW_COUNT; b++)
-				if (!(ns[i][b][k] = batch_run(recs[i], n, (enum batch_way)b))) {
-					fprintf(stderr, "mmr bench ring --batch: %s\n",
-						mmr_last_error());
-					return 1;
-				}
-	struct json j;
-
-	if (json) {
-		json_doc_begin(&j, stdout, "bench ring");
-		json_int(&j, "rounds", rounds);
-		json_array_begin(&j, "batch");
-	} else
-		printf("Two threads, small records (%lu per run), 256 KiB ring, spinning:\n"
-		       "one mmr_ring_reserve/peek call per record, one inline mmr_ring_fast_"
-		       "reserve/peek per record,\nand mmr_ring_reserve_records/peek_records "
-		       "of up to %d (Mrec/s; ratios to the calls)\n\n%-8s %8s %8s %8s %9s "
-		       "%9s\n", n, BATCH_MAX, "record", "calls", "inline", "batch",
-		       "inline/c", "batch/c");
-	for (int i = 0; i < NR; i++) {
-		double one = n / ((double)median(ns[i][BW_CALLS], rounds) / 1e9) / 1e6;
-		double inl = n / ((double)median(ns[i][BW_INLINE], rounds) / 1e9) / 1e6;
-		double bat = n / ((double)median(ns[i][BW_BATCH], rounds) / 1e9) / 1e6;
-		double r_inl = median_ratio(ns[i][BW_CALLS], ns[i][BW_INLINE], rounds);
-		double ratio = median_ratio(ns[i][BW_CALLS], ns[i][BW_BATCH], rounds);
-
-		if (json) {
-			json_object_begin(&j, NULL);
-			json_uint(&j, "record", recs[i]);
-			json_double(&j, "one_mrec_s", one, 1, 1);
-			json_double(&j, "inline_mrec_s", inl, 1, 1);
-			json_double(&j, "batch_mrec_s", bat, 1, 1);
-			json_double(&j, "inline_vs_one", r_inl, 2, 1);
-			json_double(&j, "batch_vs_one", ratio, 2, 1);
-			json_object_end(&j);
-		} else
-			printf("%-8zu %8.1f %8.1f %8.1f %8.2fx %8.2fx\n", recs[i], one, inl, bat,
-			       r_inl, ratio);
-	}
-	if (json) {
-		json_array_end(&j);
-		json_doc_end(&j);
-	} else
-		printf("\nmedian of %d interleaved rounds; ratio: median of per-round "
-		       "ratios\n", rounds);
-	return 0;
-}
-
-/* ---- two processes, every byte read, against the kernel's IPC (--procs) ---- */
-
-enum proc_method { PM_MMR, PM_PIPE, PM_VMSPLICE, PM_SOCKET, PM_COW, PM_ZMQ, PM_LIMIT,
-		   PM_HANDOFF, PM_COUNT };
-static const char *const pm_name[PM_COUNT] = { "mmr", "pipe", "vmsplice", "socketpair",
-					       "cow", "zmq", "producer_alone", "handoff" };
-/* mmr_ring's default spin (src/ring_sync.h), given to cow too. */
-#define PROC_SPIN 256
-
-/* Read exactly @n bytes. */
-static int read_full(int fd, unsigned char *buf, size_t n)
-{
-	for (size_t k = 0; k < n;) {
-		ssize_t m = read(fd, buf + k, n - k);
-
-		if (m <= 0)
-			return -1;
-		k += (size_t)m;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const unsigned char *buf, size_t n)
-{
-	for (size_t k = 0; k < n;) {
-		ssize_t m = write(fd, buf + k, n - k);
-
-		if (m <= 0)
-			return -1;
-		k += (size_t)m;
-	}
-	return 0;
-}
-
-/* vmsplice the record's pages into the pipe: no copy on this side. */
-static int vmsplice_full(int fd, unsigned char *buf, size_t n)
-{
-	struct iovec iov = { buf, n };
-
-	while (iov.iov_len) {
-		ssize_t m = vmsplice(fd, &iov, 1, 0);
-
-		if (m <= 0)
-			return -1;
-		iov.iov_base = (unsigned char *)iov.iov_base + m;
-		iov.iov_len -= (size_t)m;
-	}
-	return 0;
-}
-
-/*
- * The two-process handoff limit: the same copy in and checksum in place
- * over a shared mapping, handed over a quarter of it at a time with one
- * flag per quarter, both sides spinning: no per-record protocol, no sleep.
- */
-#define HO_BLOCKS 4
-
-static _Atomic uint32_t *ho_flag(unsigned char *ho, size_t b)
-{
-	return (_Atomic uint32_t *)(ho + 128 * b);
-}
-
-/* Spin until the block's flag is @v; yield now and then: the two
- * processes are not pinned and may share a CPU. */
-static void ho_wait(_Atomic uint32_t *f, uint32_t v)
-{
-	for (unsigned i = 1; atomic_load_explicit(f, memory_order_acquire) != v; i++) {
-		cpu_relax();
-		if (!(i % 4096))
-			sched_yield();
-	}
-}
-
-/*
- * A forked consumer reads @n records of @rec bytes and checksums every
- * byte (the ring's in place, the others from a read() buffer), then sends
- * the sum back; the producer checksums what it sent. Returns ns, 0 on a
- * failure or a wrong sum. vmsplice hands the pipe references to the
- * producer's pages: it rotates over enough buffers that none is rewritten
- * while the pipe may still hold it.
- */
-static uint64_t proc_run(enum proc_method m, size_t rec, unsigned long n)
-{
-	size_t cap = rec * 4 > (256u << 10) ? rec * 4 : (256u << 10);
-	size_t nbuf = m == PM_VMSPLICE ? 2 * (cap / rec) + 2 : 1;
-	int res[2], ch[2] = { -1, -1 }, status;
-	uint64_t sum = 0, got = 0, t0, t = 0;
-	unsigned char *bufs;
-	struct cow_ring *cw = NULL;
-	struct mmr_ring_fast fp;
-	mmr_ring *r = NULL;
-	unsigned char *ho = NULL;	/* handoff: a page of flags, then cap bytes */
-	size_t per = cap / rec / HO_BLOCKS;	/* records per handoff block */
-	pid_t pid;
-
-	bufs = aligned_alloc(4096, (nbuf * rec + 4095) / 4096 * 4096);
-	if (!bufs || pipe(res))
-		return 0;
-	for (size_t i = 0; i < nbuf * rec; i++)
-		bufs[i] = (unsigned char)(i * 7 + 1);
-	/* Prefaulted, as cow's mapping is (MAP_POPULATE). */
-	if (m == PM_MMR && (mmr_ring_create(&r, cap, MMR_RING_PRODUCER | MMR_POPULATE)))
-		goto out;
-	if (m == PM_COW && !(cw = cow_ring_create(cap, NULL, NULL)))
-		goto out;
-	if (m == PM_HANDOFF) {
-		ho = mmap(NULL, cap + 4096, PROT_READ | PROT_WRITE,
-			  MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		if (ho == MAP_FAILED) {
-			ho = NULL;
-			goto out;
-		}
-	}
-	if ((m == PM_PIPE || m == PM_VMSPLICE) && pipe(ch))
-		goto out;
-	if (m == PM_SOCKET && socketpair(AF_UNIX, SOCK_STREAM, 0, ch))
-		goto out;
-	if (ch[1] >= 0 && m != PM_SOCKET)
-		fcntl(ch[1], F_SETPIPE_SZ, (int)cap);	/* as big as the ring */
-	if (m == PM_SOCKET) {
-		int sz = (int)cap;
-
-		setsockopt(ch[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-		setsockopt(ch[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-	}
-	pid = fork();
-	if (pid == 0) {
-		unsigned char *in = r || ho ? NULL : malloc(rec);	/* cow: scratch */
-		mmr_ring *c = NULL;
-		uint64_t s = 0;
-
-		struct mmr_ring_fast fc;
-
-		if (r && (mmr_ring_open_fd(&c, mmr_ring_fd(r), MMR_RING_CONSUMER | MMR_POPULATE) ||
-			  mmr_ring_fast_init(c, MMR_RING_CONSUMER, &fc)))
-			_exit(1);
-		for (unsigned long i = 0; i < n; i++) {
-			/* Both rings: try, and sleep only when the record is
-			 * not there yet (the producer's index is read only
-			 * when the one seen last is short). */
-			if (c) {
-				const unsigned char *p;
-
-				while (!(p = mmr_ring_fast_peek(&fc, rec)))
-					if (mmr_ring_wait_readable(c, rec, -1))
-						_exit(1);
-				s = wait_sum(s, p, rec);
-				mmr_ring_fast_consume(&fc, rec);
-			} else if (cw) {
-				const unsigned char *p;
-
-				if (!in)
-					_exit(1);
-				while (!(p = cow_ring_peek(cw, rec, in)))
-					cow_ring_wait(cw, 1, rec, PROC_SPIN);
-				s = wait_sum(s, p, rec);
-				cow_ring_consume(cw, rec);
-			} else if (ho) {
-				size_t k = i % (HO_BLOCKS * per);
-
-				if (!(k % per))
-					ho_wait(ho_flag(ho, k / per), 1);
-				s = wait_sum(s, ho + 4096 + k * rec, rec);
-				if (k % per == per - 1)
-					atomic_store_explicit(ho_flag(ho, k / per), 0,
-							      memory_order_release);
-			} else {
-				if (!in || read_full(ch[0], in, rec))
-					_exit(1);
-				s = wait_sum(s, in, rec);
-			}
-		}
-		_exit(write(res[1], &s, sizeof(s)) == sizeof(s) ? 0 : 1);
-	}
-	if (pid < 0 || (r && mmr_ring_fast_init(r, MMR_RING_PRODUCER, &fp)))
-		goto out;
-	t0 = wait_now_ns();
-	for (unsigned long i = 0; i < n; i++) {
-		unsigned char *b = bufs + (i % nbuf) * rec;
-		int bad = 0;
-
-		b[0] = (unsigned char)i;	/* every record differs */
-		sum = wait_sum(sum, b, rec);
-		if (r) {
-			void *w;
-
-			/* reserve, not write_ptr(): the same cached look at
-			 * the consumer's index as cow_ring_put(). */
-			while (!bad && !(w = mmr_ring_fast_reserve(&fp, rec)))
-				bad = mmr_ring_wait_writable(r, rec, -1) != 0;
-			if (!bad) {
-				memcpy(w, b, rec);
-				mmr_ring_fast_produce(&fp, rec);
-			}
-		} else if (cw) {
-			while (cow_ring_put(cw, b, rec))
-				cow_ring_wait(cw, 0, rec, PROC_SPIN);
-		} else if (ho) {
-			size_t k = i % (HO_BLOCKS * per);
-
-			if (!(k % per))
-				ho_wait(ho_flag(ho, k / per), 0);
-			memcpy(ho + 4096 + k * rec, b, rec);
-			if (k % per == per - 1 || i == n - 1)
-				atomic_store_explicit(ho_flag(ho, k / per), 1,
-						      memory_order_release);
-		} else if (m == PM_VMSPLICE) {
-			bad = vmsplice_full(ch[1], b, rec);
-		} else {
-			bad = write_full(ch[1], b, rec);
-		}
-		if (bad)
-			break;
-	}
-	if (read(res[0], &got, sizeof(got)) != sizeof(got))
-		got = ~sum;
-	t = wait_now_ns() - t0;
-	waitpid(pid, &status, 0);
-out:
-	mmr_ring_destroy(r);
-	cow_ring_destroy(cw);
-	if (ho)
-		munmap(ho, cap + 4096);
-	for (int i = 0; i < 2; i++) {
-		close(res[i]);
-		if (ch[i] >= 0)
-			close(ch[i]);
-	}
-	free(bufs);
-	return got == sum && t ? t : 0;
-}
-
-/*
- * The producer's own work alone, in this process, with no consumer: the
- * checksum of each record and one copy of it into a buffer as large as
- * the ring. Every method does at least this on the producer's side (the
- * checksum is how the run is verified), so no transport can move records
- * faster here: this bounds mmr's ratio to each of the others.
- */
-static uint64_t proc_run_alone(size_t rec, unsigned long n)
-{
-	size_t cap = rec * 4 > (256u << 10) ? rec * 4 : (256u << 10), slots = cap / rec;
-	unsigned char *b = aligned_alloc(4096, (rec + 4095) / 4096 * 4096);
-	unsigned char *ring = aligned_alloc(4096, cap);
-	uint64_t sum = 0, t0, t = 0;
-
-	if (b && ring) {
-		for (size_t i = 0; i < rec; i++)
-			b[i] = (unsigned char)(i * 7 + 1);
-		memset(ring, 0, cap);
-		t0 = wait_now_ns();
-		for (unsigned long i = 0; i < n; i++) {
-			b[0] = (unsigned char)i;
-			sum = wait_sum(sum, b, rec);
-			memcpy(ring + (i % slots) * rec, b, rec);
-			__asm__ __volatile__("" : : "r"(ring) : "memory");	/* keep the copy */
-		}
-		t = wait_now_ns() - t0;
-	}
-	free(b);
-	free(ring);
-	return sum == 42 ? t + 1 : t;	/* the sum keeps the checksum */
-}
-
-/*
- * ZeroMQ ipc:// through build/bench-zmq (bench/peers/zmq_ipc.c), which
- * forks and checksums the same way: ns, 0 if it failed.
- */
-static uint64_t proc_run_zmq(const char *prog, size_t rec, unsigned long n)
-{
-	char cmd[PATH_MAX + 64], line[256];
-	double gbps = 0;
-	FILE *f;
-
-	snprintf(cmd, sizeof(cmd), "'%s' %zu:%lu", prog, rec, n);
-	f = popen(cmd, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		size_t got;
-		double v;
-
-		if (sscanf(line, " {\"rec\": %zu, \"gbps\": %lf, \"ok\": true}", &got, &v) == 2 &&
-		    got == rec)
-			gbps = v;
-	}
-	pclose(f);
-	return gbps > 0 ? (uint64_t)((double)rec * (double)n / gbps) : 0;
-}
-
-/* Small records: fewer bytes, the per-record cost rules (a pipe moves
- * 8 B records at some MB/s). */
-static unsigned long proc_records(size_t rec, uint64_t bytes)
-{
-	return (unsigned long)((rec < 64 ? bytes / 64 : rec < 1024 ? bytes / 8 : bytes) / rec);
-}
-
-static int bench_procs(int rounds, int quick, int json)
-{
-	static const size_t recs[] = { 8, 64, 1024, 4096, 65536, 1u << 20 };
-	enum { NR = sizeof(recs) / sizeof(recs[0]) };
-	static uint64_t ns[NR][PM_COUNT][MAX_ROUNDS];
-	uint64_t bytes = quick ? 64ull << 20 : 256ull << 20;
-	char zmq[PATH_MAX];
-	int have_zmq = peer_find("bench-zmq", zmq, sizeof(zmq));
-
-	for (int k = 0; k < rounds; k++)
-		for (int i = 0; i < NR; i++)
-			for (int q = 0; q < PM_COUNT; q++) {
-				/* Rotated: each round starts with another method. */
-				int m = (q + k) % PM_COUNT;
-				unsigned long n = proc_records(recs[i], bytes);
-
-				if (m == PM_ZMQ) {
-					if (have_zmq && !(ns[i][m][k] = proc_run_zmq(zmq, recs[i], n))) {
-						fprintf(stderr, "mmr bench ring --procs: %s with "
-							"%zu-byte records failed\n", zmq, recs[i]);
-						return 1;
-					}
-					continue;
-				}
-				if (m == PM_LIMIT) {
-					ns[i][m][k] = proc_run_alone(recs[i], n);
-					continue;
-				}
-				if (!(ns[i][m][k] = proc_run((enum proc_method)m, recs[i], n))) {
-					fprintf(stderr, "mmr bench ring --procs: %s with %zu-byte "
-						"records failed (%s)\n", pm_name[m], recs[i],
-						mmr_last_error());
-					return 1;
-				}
-			}
-	struct json j;
-
-	if (json) {
-		json_doc_begin(&j, stdout, "bench ring");
-		json_int(&j, "rounds", rounds);
-		json_array_begin(&j, "two_processes");
-	} else
-		printf("Two processes, every byte checksummed by the consumer (mmr in "
-		       "place, the others from read()),\nboth sides sleeping when they "
-		       "must; GB/s, and mmr's speed over each (median of per-round "
-		       "ratios)\n\n%-8s %7s %7s %8s %7s %7s %7s %7s %7s %9s %9s %10s %8s %8s %8s "
-		       "%9s %9s\n", "record", "mmr", "pipe", "vmsplice", "socket", "cow", "zmq",
-		       "alone", "handoff", "mmr/pipe", "mmr/vmsp", "mmr/socket", "mmr/cow",
-		       "mmr/zmq", "mmr/hoff", "alone/pipe", "hoff/pipe");
-	for (int i = 0; i < NR; i++) {
-		unsigned long n = proc_records(recs[i], bytes);
-		double gbs[PM_COUNT], ratio[PM_COUNT];
-
-		for (int m = 0; m < PM_COUNT; m++) {
-			uint64_t med = median(ns[i][m], rounds);
-
-			gbs[m] = med ? (double)n * recs[i] / (double)med : 0;
-			ratio[m] = med ? median_ratio(ns[i][m], ns[i][PM_MMR], rounds) : 0;
-		}
-		if (json) {
-			json_object_begin(&j, NULL);
-			json_uint(&j, "record", recs[i]);
-			json_object_begin(&j, "gb_s");
-			for (int m = 0; m < PM_COUNT; m++)
-				if (gbs[m] > 0)
-					json_double(&j, pm_name[m], gbs[m], 3, 1);
-				else
-					json_null(&j, pm_name[m]);	/* zmq not built */
-			json_object_end(&j);
-			json_object_begin(&j, "mmr_vs");
-			for (int m = 1; m < PM_COUNT; m++)
-				if (gbs[m] > 0)
-					json_double(&j, pm_name[m], ratio[m], 2, 1);
-				else
-					json_null(&j, pm_name[m]);
-			json_object_end(&j);
-			/* The most any transport could be over pipe here. */
-			json_double(&j, "producer_alone_vs_pipe",
-				    median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds), 2, 1);
-			json_double(&j, "handoff_vs_pipe",
-				    median_ratio(ns[i][PM_PIPE], ns[i][PM_HANDOFF], rounds), 2, 1);
-			json_object_end(&j);
-		} else {
-			printf("%-8zu %7.3f %7.3f %8.3f %7.3f %7.3f ", recs[i], gbs[0], gbs[1],
-			       gbs[2], gbs[3], gbs[4]);
-			if (gbs[PM_ZMQ] > 0)
-				printf("%7.3f", gbs[PM_ZMQ]);
-			else
-				printf("%7s", "-");
-			printf(" %7.3f %7.3f %8.2fx %8.2fx %9.2fx %7.2fx ", gbs[PM_LIMIT],
-			       gbs[PM_HANDOFF], ratio[1], ratio[2], ratio[3], ratio[4]);
-			if (gbs[PM_ZMQ] > 0)
-				printf("%7.2fx", ratio[PM_ZMQ]);
-			else
-				printf("%8s", "-");
-			printf(" %7.2fx %8.2fx %8.2fx\n", ratio[PM_HANDOFF],
-			       median_ratio(ns[i][PM_PIPE], ns[i][PM_LIMIT], rounds),
-			       median_ratio(ns[i][PM_PIPE], ns[i][PM_HANDOFF], rounds));
-		}
-	}
-	if (json) {
-		json_array_end(&j);
-		json_doc_end(&j);
-	} else
-		printf("\nalone: the producer's work (checksum, one copy) in one process, no "
-		       "consumer;\nhandoff: the same work in two processes, a quarter "
-		       "ring at a time, spinning (the two-process limit)\n"
-		       "median of %d interleaved rounds; checksums verified; ring (and "
-		       "pipe, socket buffer) of max(4 records, 256 KiB)%s\n", rounds,
-		       have_zmq ? "" : "\nzmq: skipped: bench-zmq not built, run make bench-peers");
-	return 0;
+	return ring_median(ns, rounds);
 }
 
 /* ---- output ---- */
@@ -1489,11 +733,11 @@ int mmr_bench_ring(int argc, char **argv)
 		return CLI_EXIT_USAGE;
 	}
 	if (waits)
-		return bench_waits(rounds, quick, json);
+		return ring_bench_waits(rounds, quick, json);
 	if (batch)
-		return bench_batch(rounds, quick, json);
+		return ring_bench_batch(rounds, quick, json);
 	if (procs)
-		return bench_procs(rounds, quick, json);
+		return ring_bench_procs(rounds, quick, json);
 	for (int p = 0; p < P_COUNT; p++)
 		peer_init(&pr[p], (enum peer_id)p);
 	create_ns = create_destroy_ns(rounds, quick ? 50 : 300);
@@ -1518,8 +762,8 @@ int mmr_bench_ring(int argc, char **argv)
 		json_object_begin(&j, "create_destroy_1mib_ns");
 		json_uint(&j, "mmr", create_ns);
 		if (pr[P_GNURADIO].ncreate) {
-			json_uint(&j, "gnuradio", median(pr[P_GNURADIO].create, pr[P_GNURADIO].ncreate));
-			json_uint(&j, "gnuradio_first", median(pr[P_GNURADIO].first, pr[P_GNURADIO].ncreate));
+			json_uint(&j, "gnuradio", ring_median(pr[P_GNURADIO].create, pr[P_GNURADIO].ncreate));
+			json_uint(&j, "gnuradio_first", ring_median(pr[P_GNURADIO].first, pr[P_GNURADIO].ncreate));
 		} else {
 			json_null(&j, "gnuradio");
 			json_null(&j, "gnuradio_first");
@@ -1537,8 +781,8 @@ int mmr_bench_ring(int argc, char **argv)
 	printf("Ring create + destroy, 1 MiB: mmr_ring %.1f us", create_ns / 1000.0);
 	if (pr[P_GNURADIO].ncreate)
 		printf(", GNU Radio gr::make_buffer %.1f us (first in the process %.1f us)",
-		       median(pr[P_GNURADIO].create, pr[P_GNURADIO].ncreate) / 1000.0,
-		       median(pr[P_GNURADIO].first, pr[P_GNURADIO].ncreate) / 1000.0);
+		       ring_median(pr[P_GNURADIO].create, pr[P_GNURADIO].ncreate) / 1000.0,
+		       ring_median(pr[P_GNURADIO].first, pr[P_GNURADIO].ncreate) / 1000.0);
 	printf("\n");
 	print_duo("Two threads, streaming (GB/s; the producer copies each record in, "
 		  "the consumer parses it in place):", srows[0], NS, pr);
