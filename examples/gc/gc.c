@@ -1181,8 +1181,15 @@ void gc_detach(struct gc_thread *t)
 	struct gc_thread **pp;
 
 	pthread_mutex_lock(&gc->slock);
-	while (atomic_load(&gc->sp_req))
-		pthread_cond_wait(&gc->scond, &gc->slock);
+	/*
+	 * A stop of the world under way waits for every attached thread to
+	 * park: wait for its end parked, as a safepoint does, or the two
+	 * wait for each other.
+	 */
+	if (atomic_load(&gc->sp_req)) {
+		park_locked(gc, t);
+		unpark_locked(gc, t);
+	}
 	for (pp = &gc->threads; *pp != t; pp = &(*pp)->next)
 		;
 	*pp = t->next;
