@@ -9,7 +9,7 @@ KERNEL_LIB_TESTS ?= 1
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: kernel-lib-tests kernel-lib-tests32 kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
-	kernel-check-debug kernel-checkpatch kernel-tests kernel-bench kernel-bisect kernel-rebase kernel-base-status kernel-base-check kernel-clean
+	kernel-check-debug kernel-checkpatch kernel-man-patch kernel-tests kernel-bench kernel-bisect kernel-rebase kernel-base-status kernel-base-check kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -46,6 +46,10 @@ kernel-bench:
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
 
+# kernel/man/mremap.2 as a patch against man-pages (Debian's manpages-dev), for linux-man.
+kernel-man-patch:
+	$(KERNEL_RUN) kernel/scripts/man-patch.sh
+
 # Move the series to another version of Debian's kernel source (kernel/BASE):
 # make kernel-rebase TO=6.12.119-1~deb12u1; after a conflict, CONTINUE=1.
 kernel-rebase:
@@ -59,7 +63,9 @@ kernel-base-status:
 kernel-base-check:
 	$(KERNEL_RUN) kernel/tests/base.sh
 
-# Every prefix of the series builds, with no warning in the files each patch touches.
+# Every prefix of the series builds, with no warning in the files each patch touches,
+# and passes (or skips) the selftests it has, booted in the VM (BISECT_TESTS=0: builds
+# only; BISECT_FROM=N: from prefix N on).
 kernel-bisect:
 	$(KERNEL_RUN) kernel/scripts/bisect.sh
 
@@ -108,4 +114,4 @@ kernel-check-debug:
 endif
 
 kernel-clean:
-	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-bisect build/kernel-tests build/kernel-bench
+	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-bisect build/kernel-bisect-tests build/kernel-tests build/kernel-bench

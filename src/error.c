@@ -94,6 +94,11 @@ const char *mmri_map_hint(int err)
 		return "the address range is already in use";
 	case EINVAL:
 		return "bad address, length or alignment";
+	case EACCES:
+		return "refused by file permissions or a security module (LSM)";
+	case ENODEV:
+		return "this kind of memory cannot be mapped again (only shared "
+		       "anonymous, tmpfs/memfd, SysV, hugetlbfs and regular files can)";
 	case ENOSPC:
 		return "no free huge pages: reserve some with "
 		       "echo N > /proc/sys/vm/nr_hugepages";

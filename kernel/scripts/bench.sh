@@ -4,8 +4,10 @@
 # kernel/bench/mirror_populate on a resident 1 GiB memfd, a 512 MiB memfd of shmem
 # THPs and a 512 MiB hugetlb memfd: the cost of a populated mirror by
 # MADV_POPULATE_READ, by touching, and by MREMAP_POPULATE, side by side in one VM
-# run. TCG times are emulated: read the ratios.
-# BENCH_ARGS="shmem_MiB thp_MiB hugetlb_MiB rounds".
+# run; then kernel/bench/mirror_lockhold: how long another thread's faults wait
+# while a 1 GiB mirror is populated, MREMAP_POPULATE against MADV_POPULATE_READ.
+# TCG times are emulated: read the ratios.
+# BENCH_ARGS="shmem_MiB thp_MiB hugetlb_MiB rounds", LOCKHOLD_ARGS="MiB rounds".
 . "$(dirname "$0")/lib.sh"
 "$(dirname "$0")/src.sh"
 "$(dirname "$0")/build.sh" "$KSRC" "$KOUT_BENCH" "$KCONFIG_BENCH"
@@ -16,11 +18,17 @@ rm -rf "$bin"
 mkdir -p "$bin"
 gcc -static -O2 -Wall -Wextra -Werror -isystem "$KOUT_BENCH/usr/include" \
 	-o "$bin/mirror_populate" kernel/bench/mirror_populate.c
+gcc -static -O2 -Wall -Wextra -Werror -pthread -isystem "$KOUT_BENCH/usr/include" \
+	-o "$bin/mirror_lockhold" kernel/bench/mirror_lockhold.c
 read -r shmem thp huge rounds <<<"${BENCH_ARGS:-1024 512 512 5}"
+# The lock-hold benchmark: LOCKHOLD_ARGS="MiB rounds" (a resident memfd).
+read -r lock_mib lock_rounds <<<"${LOCKHOLD_ARGS:-1024 5}"
 cat > "$bin/kernel-bench" <<SH
 #!/bin/sh
 echo \$(( $huge / 2 + 16 )) > /proc/sys/vm/nr_hugepages
-exec ./mirror_populate $shmem $thp $huge $rounds
+./mirror_populate $shmem $thp $huge $rounds || exit
+echo 0 > /proc/sys/vm/nr_hugepages
+exec ./mirror_lockhold $lock_mib $lock_rounds
 SH
 chmod +x "$bin/kernel-bench"
 echo kernel-bench > "$bin/LIST"
@@ -35,3 +43,4 @@ VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_M
 sed -n 's/^\[kernel-bench\] //p' "$logf" | tee "$KBUILD/kernel-bench/result.txt"
 grep -q '^MM-RESULT kernel-bench 0 ' "$logf" || die "the benchmark failed (see $logf)"
 grep -q '^populate speedup vs MADV_POPULATE_READ: ' "$KBUILD/kernel-bench/result.txt"
+grep -q '^lock hold: ' "$KBUILD/kernel-bench/result.txt"

@@ -78,29 +78,55 @@ check_base() {
 		die "$KSRC_TARBALL is Linux ${got:-(unreadable)}, but kernel/patches are based on $rel ($KBASE_PACKAGE $want, kernel/BASE); run: $fix"
 }
 
-# Export the commits BASE..HEAD of TREE into kernel/patches as the series (the cover
-# letter, 0000-*, is kept).
-export_series() {
-	local tree=$1 base=$2 n i f
-	mkdir -p "$KPATCHES"
-	series_files | xargs -r rm -f
-	# --zero-commit and no signature keep the files stable across re-applications.
-	# core.abbrev=7: the index lines stay stable as the tree gains objects.
-	git -C "$tree" -c core.abbrev=7 format-patch -q --zero-commit --no-signature -N \
-		-o "$(realpath "$KPATCHES")" "$base..HEAD"
-	# Numbered patches are ~N/M; re-number with [PATCH n/m] for mailing.
-	n=$(git -C "$tree" rev-list --count "$base..HEAD")
-	i=0
-	for f in $(series_files); do
-		i=$((i + 1))
-		sed -i "0,/^Subject: \[PATCH\]/s//Subject: [PATCH $i\/$n]/" "$f"
-	done
-	log "exported $n patches to $KPATCHES"
+# kernel/patches holds the series one would post, each in a directory of its own
+# with its cover letter (0000-cover-letter.patch), in the order they apply:
+# kernel/patches/SERIES names each directory and its number of patches.
+KSERIES=${KSERIES:-$KPATCHES/SERIES}
+
+series_dirs() { # DIR COUNT, one series a line, in order
+	sed 's/#.*//' "$KSERIES" | awk 'NF >= 2 { print $1, $2 }'
 }
 
-# The series: every numbered patch but the cover letter, in order.
+# Export the commits BASE..HEAD of TREE into kernel/patches: the first COUNT of
+# them into the first series' directory, and so on (the cover letters are kept).
+export_series() {
+	local tree=$1 base=$2 d n i f total want=0 idx=0 commits
+	[ -f "$KSERIES" ] || die "no $KSERIES"
+	commits=($(git -C "$tree" rev-list --reverse "$base..HEAD"))
+	total=${#commits[@]}
+	while read -r d n; do want=$((want + n)); done < <(series_dirs)
+	[ "$want" -eq "$total" ] ||
+		die "$KSERIES counts $want patches, $tree has $total commits on $base: update the counts"
+	while read -r d n; do
+		mkdir -p "$KPATCHES/$d"
+		{ ls "$KPATCHES/$d"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-' || true; } |
+			xargs -r rm -f
+		# --zero-commit and no signature keep the files stable across re-applications.
+		# core.abbrev=7: the index lines stay stable as the tree gains objects.
+		git -C "$tree" -c core.abbrev=7 format-patch -q --zero-commit --no-signature -N \
+			-o "$(realpath "$KPATCHES/$d")" "${commits[idx]}^..${commits[idx + n - 1]}"
+		# Numbered patches are ~N/M; re-number with [PATCH n/m] for mailing.
+		i=0
+		for f in $(ls "$KPATCHES/$d"/[0-9][0-9][0-9][0-9]-*.patch | grep -v '/0000-'); do
+			i=$((i + 1))
+			sed -i "0,/^Subject: \[PATCH\]/s//Subject: [PATCH $i\/$n]/" "$f"
+		done
+		idx=$((idx + n))
+		log "exported $n patches to $KPATCHES/$d"
+	done < <(series_dirs)
+}
+
+# Every numbered patch but the cover letters, in the order they apply (a flat
+# kernel/patches without SERIES is read as one series).
 series_files() {
-	ls "$KPATCHES"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-' || true
+	local d n
+	if [ ! -f "$KSERIES" ]; then
+		ls "$KPATCHES"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-' || true
+		return
+	fi
+	series_dirs | while read -r d n; do
+		ls "$KPATCHES/$d"/[0-9][0-9][0-9][0-9]-*.patch 2>/dev/null | grep -v '/0000-' || true
+	done
 }
 
 series_hash() {

@@ -4,7 +4,7 @@
 # The series' own tests must pass on the patched kernel, whatever the unpatched one does.
 is_new() {
 	case "$1" in
-	mremap_mirror | mremap_mirror_hugetlb | mremap_populate) return 0 ;;
+	mremap_mirror | mremap_mirror_hugetlb | mremap_populate | memfd_test) return 0 ;;
 	*) return 1 ;;
 	esac
 }

@@ -1,12 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the selftests that kernel-check runs, statically, against the uapi headers
-# exported by the patched build (a superset of the unpatched ones).
+# exported by the patched build (a superset of the unpatched ones). kernel-bisect
+# builds those of each prefix of the series: KTESTS_BIN elsewhere, and with
+# KTESTS_PARTIAL=1 a test whose source the prefix does not have yet is left out.
 . "$(dirname "$0")/lib.sh"
 need_pkgs build-essential
 
 sel="$KSRC/tools/testing/selftests"
-out="$KBUILD/kernel-tests/bin"
+out=${KTESTS_BIN:-$KBUILD/kernel-tests/bin}
+partial=${KTESTS_PARTIAL:-0}
 hdr="$KOUT/usr/include"
 [ -d "$hdr/linux" ] || die "no exported headers in $hdr: run 'make kernel' first"
 mkdir -p "$out"
@@ -31,6 +34,11 @@ for p in "${progs[@]}"; do
 	name=${p%%:*}
 	srcs=""
 	for s in ${p#*:}; do srcs="$srcs $sel/$s"; done
+	first=${p#*:}
+	if [ "$partial" = 1 ] && [ ! -f "$sel/${first%% *}" ]; then
+		rm -f "$out/$name"
+		continue
+	fi
 	# shellcheck disable=SC2086
 	if [ ! -x "$out/$name" ] || [ -n "$(find $srcs "$hdr/linux/mman.h" -newer "$out/$name")" ]; then
 		log "cc $name"
@@ -39,7 +47,10 @@ for p in "${progs[@]}"; do
 			die "building $name failed"
 	fi
 done
-printf '%s\n' "${progs[@]%%:*}" > "$out/LIST"
+for p in "${progs[@]}"; do
+	[ ! -x "$out/${p%%:*}" ] || echo "${p%%:*}"
+done > "$out/LIST"
+[ "$partial" = 0 ] || exit 0
 
 # The random stress: not in LIST (vm.sh gives it its own slot after the library).
 mkdir -p "$KBUILD/kernel-tests/stress"

@@ -568,6 +568,18 @@ static void grown_size(struct worker *w, struct obj *o, struct view *v,
 	model_resize(o, want);
 }
 
+/*
+ * Series 02 (hugetlbfs: don't let mmap() grow a file sealed with
+ * F_SEAL_GROW): a writable mapping of a hugetlb file past its end, which
+ * would extend it, fails with EPERM when it is sealed against growth; a
+ * mirror is made by that same mmap() path.
+ */
+static bool huge_grows_sealed(struct obj *o, int prot, size_t end)
+{
+	return kind_huge(o->kind) && o->fd >= 0 && (prot & PROT_WRITE) &&
+	       (o->seals & F_SEAL_GROW) && end > o->size;
+}
+
 /* Pages of a view that an mlock or populate makes present */
 static void populate_view(struct worker *w, struct view *v, size_t from,
 			  size_t len)
@@ -968,6 +980,8 @@ static bool op_map(struct worker *w, int oi, bool first)
 	}
 	if (kind_huge(o->kind))
 		allowed |= E(ENOMEM);	/* the pool may not back it */
+	if (huge_grows_sealed(o, prot, off + len))
+		allowed = E(EPERM);
 	if (fixed && range_sealed(w, at, len))
 		allowed = E(EPERM);
 
@@ -1362,6 +1376,8 @@ static void op_mirror(struct worker *w, bool legacy)
 		t.maywrite = false;
 	if (kind_huge(o->kind))
 		allowed |= E(ENOMEM);	/* past the source: a new reservation */
+	if (huge_grows_sealed(o, v->prot, v->off + s + nlen))
+		allowed = E(EPERM);
 	if (cfg.memlock_limited && (v->flags & V_LOCKED))
 		allowed |= E(EAGAIN) | E(ENOMEM);
 	if (v->flags & V_UFFD) {
