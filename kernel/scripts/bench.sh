@@ -5,7 +5,7 @@
 # THPs and a 512 MiB hugetlb memfd: the cost of a populated mirror by
 # MADV_POPULATE_READ, by touching, and by MREMAP_POPULATE, side by side in one VM
 # run; then kernel/bench/mirror_lockhold: how long another thread's faults wait
-# while a 1 GiB mirror is populated, MREMAP_POPULATE against MADV_POPULATE_READ.
+# while a 3 GiB mirror is populated, MREMAP_POPULATE against MADV_POPULATE_READ.
 # TCG times are emulated: read the ratios.
 # BENCH_ARGS="shmem_MiB thp_MiB hugetlb_MiB rounds", LOCKHOLD_ARGS="MiB rounds".
 . "$(dirname "$0")/lib.sh"
@@ -22,7 +22,7 @@ gcc -static -O2 -Wall -Wextra -Werror -pthread -isystem "$KOUT_BENCH/usr/include
 	-o "$bin/mirror_lockhold" kernel/bench/mirror_lockhold.c
 read -r shmem thp huge rounds <<<"${BENCH_ARGS:-1024 512 512 5}"
 # The lock-hold benchmark: LOCKHOLD_ARGS="MiB rounds" (a resident memfd).
-read -r lock_mib lock_rounds <<<"${LOCKHOLD_ARGS:-1024 5}"
+read -r lock_mib lock_rounds <<<"${LOCKHOLD_ARGS:-3072 5}"
 cat > "$bin/kernel-bench" <<SH
 #!/bin/sh
 echo \$(( $huge / 2 + 16 )) > /proc/sys/vm/nr_hugepages
@@ -39,7 +39,7 @@ logf="$KBUILD/kernel-bench/console.log"
 # the TSC's rate (the host's, which TCG passes through) so that it keeps the TSC.
 # Only ratios are read, so an approximate rate is enough.
 tsc_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
-VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_MEM="${VM_MEM:-4096}" "$(dirname "$0")/vm.sh" bench "$KOUT_BENCH/bzImage" "$logf"
+VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_MEM="${VM_MEM:-6144}" "$(dirname "$0")/vm.sh" bench "$KOUT_BENCH/bzImage" "$logf"
 sed -n 's/^\[kernel-bench\] //p' "$logf" | tee "$KBUILD/kernel-bench/result.txt"
 grep -q '^MM-RESULT kernel-bench 0 ' "$logf" || die "the benchmark failed (see $logf)"
 grep -q '^populate speedup vs MADV_POPULATE_READ: ' "$KBUILD/kernel-bench/result.txt"
