@@ -580,6 +580,21 @@ static bool huge_grows_sealed(struct obj *o, int prot, size_t end)
 	       (o->seals & F_SEAL_GROW) && end > o->size;
 }
 
+/*
+ * After a hugetlb mirror of @o up to object offset @end: it was made by
+ * hugetlbfs_file_mmap(), which extends i_size over a writable mapping.  The
+ * files say so by fstat(); shared anonymous hugetlb has no fd to ask, so
+ * the rule moves the model's size (a SysV segment has a fixed size).
+ */
+static void mirrored_size(struct obj *o, struct view *t, size_t end)
+{
+	if (o->fd >= 0)
+		refresh_size(o);
+	else if (o->kind == K_SHANON_HUGE && (t->prot & PROT_WRITE) &&
+		 end > o->size)
+		model_resize(o, end);
+}
+
 /* Pages of a view that an mlock or populate makes present */
 static void populate_view(struct worker *w, struct view *v, size_t from,
 			  size_t len)
@@ -1443,7 +1458,7 @@ static void op_mirror(struct worker *w, bool legacy)
 		views_cut(w, at, nlen);
 	vi = view_add(w, &t, p, nlen, t.off + s);
 	if (kind_huge(o->kind))
-		refresh_size(o);
+		mirrored_size(o, &t, t.off + s + nlen);
 	if (t.flags & V_LOCKED && !kind_huge(o->kind))
 		populate_view(w, &w->views[vi], 0, nlen);
 	if (populate) {
