@@ -35,18 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef MREMAP_MAYMOVE
-#define MREMAP_MAYMOVE 1
-#endif
-#ifndef MREMAP_MIRROR
-#define MREMAP_MIRROR 32
-#endif
-#ifndef MREMAP_POPULATE
-#define MREMAP_POPULATE 64
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
+#include "bench_flags.h"
 
 #define PROBES 4096	/* fresh mappings per round: more than a round touches */
 

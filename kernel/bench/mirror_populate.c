@@ -35,27 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifndef MREMAP_MAYMOVE
-#define MREMAP_MAYMOVE 1
-#endif
-#ifndef MREMAP_MIRROR
-#define MREMAP_MIRROR 32
-#endif
-#ifndef MREMAP_POPULATE
-#define MREMAP_POPULATE 64
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 4
-#endif
-#ifndef MREMAP_FIXED
-#define MREMAP_FIXED 2
-#endif
-#ifndef MADV_HUGEPAGE
-#define MADV_HUGEPAGE 14
-#endif
+#include "bench_flags.h"
 
 #define HPAGE (2ul << 20)
 #define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
