@@ -545,7 +545,7 @@ static void refresh_size(struct obj *o)
 }
 
 /*
- * After view @v of hugetlb object @o grew to @nlen bytes: patch 7 extends
+ * After view @v of hugetlb object @o grew to @nlen bytes: series 04 extends
  * i_size over a writable mapping, as hugetlbfs_file_mmap() does for a new
  * one (not over a read-only one: its new part faults SIGBUS past EOF).
  * Shared anonymous hugetlb has no fd to ask: the rule alone moves its size;
@@ -1341,7 +1341,7 @@ static void op_mirror(struct worker *w, bool legacy)
 	v = &w->views[vi];
 	o = vobj(w, v);
 	/*
-	 * Without the series, old_size == 0 ignores memfd seals (patch 1)
+	 * Without the series, old_size == 0 ignores memfd seals (series 01)
 	 * and copies the userfaultfd registration: not what is modelled.
 	 */
 	if (!cfg.have_mirror && (obj_memfd(o) || (v->flags & V_UFFD)))
@@ -1402,7 +1402,7 @@ static void op_mirror(struct worker *w, bool legacy)
 		allowed |= E(EINVAL) | E(EBUSY) | E(EPERM);
 	}
 	/*
-	 * Patch 6 (mremap.2): a hugetlb mirror stays within its source
+	 * Series 03, patch 5 (mremap.2): a hugetlb mirror stays within its source
 	 * mapping, for old_size == 0 too (vma_to_mirror(): EINVAL before the
 	 * seals and the destination are looked at).  The rule is about the
 	 * kernel's VMA: where it reaches past the model's view (seed
@@ -1530,7 +1530,7 @@ static void op_grow(struct worker *w)
 		allowed |= E(EAGAIN) | E(ENOMEM);
 	if (obj_memfd(o) && write_sealed(o) && v->maywrite) {
 		/*
-		 * Finding 1, patch 1 (mremap.2, "Growing a mapping of a
+		 * Finding 1, series 01 (mremap.2, "Growing a mapping of a
 		 * sealed memfd"): a mapping that is writable or could be
 		 * made writable (VM_MAYWRITE) cannot grow: EPERM.
 		 */
@@ -1540,7 +1540,7 @@ static void op_grow(struct worker *w)
 	}
 	if (kind_huge(o->kind) && v->off + nlen > o->size) {
 		/*
-		 * Patch 7 (mremap.2, "hugetlb growth"): a SysV SHM_HUGETLB
+		 * Series 04 (mremap.2, "hugetlb growth"): a SysV SHM_HUGETLB
 		 * segment cannot grow past the size shmget() reserved
 		 * (EINVAL); a writable mapping of any other hugetlb object
 		 * extends i_size as hugetlbfs_file_mmap() does, unless the
@@ -1677,7 +1677,7 @@ static void op_move(struct worker *w, bool dontunmap)
 		allowed |= E(EINVAL);
 	if ((v->flags & V_SEALED) || (at && range_sealed(w, at, len)))
 		allowed = E(EPERM) | (allowed & E(EINVAL));
-	/* patch 10: MREMAP_POPULATE on a move is EINVAL, checked first */
+	/* series 05, patch 2: MREMAP_POPULATE on a move is EINVAL, checked first */
 	if (flags & MREMAP_POPULATE)
 		allowed = E(EINVAL);
 	old = v->addr;
@@ -2185,7 +2185,7 @@ static void op_badargs(struct worker *w)
 		at = src;
 		/*
 		 * vma_to_mirror() refuses a userfaultfd-registered source
-		 * (EBUSY, patch 2) before it looks at the destination.
+		 * (EBUSY, series 03) before it looks at the destination.
 		 */
 		if (v->flags & V_UFFD)
 			extra = E(EBUSY);
