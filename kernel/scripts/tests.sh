@@ -17,9 +17,9 @@ CFLAGS="-static -O2 -g0 -w -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -isystem $hdr -I
 
 # name: sources (relative to selftests/)
 progs=(
-	"mremap_mirror:mm/mremap_mirror.c"
-	"mremap_mirror_hugetlb:mm/mremap_mirror_hugetlb.c"
-	"mremap_populate:mm/mremap_populate.c"
+	"mremap_mirror:mm/mremap_mirror.c mm/vm_util.c mm/thp_settings.c"
+	"mremap_mirror_hugetlb:mm/mremap_mirror_hugetlb.c mm/vm_util.c mm/thp_settings.c"
+	"mremap_populate:mm/mremap_populate.c mm/vm_util.c mm/thp_settings.c"
 	"mremap_test:mm/mremap_test.c"
 	"mremap_dontunmap:mm/mremap_dontunmap.c"
 	"hugepage-mremap:mm/hugepage-mremap.c mm/vm_util.c"
