@@ -9,7 +9,7 @@ KERNEL_LIB_TESTS ?= 1
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: kernel-lib-tests kernel-lib-tests32 kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
-	kernel-check-debug kernel-checkpatch kernel-man-patch kernel-tests kernel-bench kernel-bisect kernel-rebase kernel-base-status kernel-base-check kernel-clean
+	kernel-check-debug kernel-checkpatch kernel-man-patch kernel-tests kernel-bench kernel-bench-variants kernel-bisect kernel-rebase kernel-base-status kernel-base-check kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -42,6 +42,14 @@ kernel-tests: kernel
 # MREMAP_POPULATE against MADV_POPULATE_READ and touching, in the patched VM.
 kernel-bench:
 	$(KERNEL_RUN) kernel/scripts/bench.sh
+
+# The same, on the series plus kernel/bench/experiments/review-experiments.patch: the
+# copier (d) and other ways to populate ((e) through ->map_pages, (f) with
+# vm_normal_page(), (g) loads hoisted) side by side (issue 23, B6). A lock-hold
+# run adds nothing there: LOCKHOLD_ARGS="1024 1" keeps it short.
+kernel-bench-variants:
+	BENCH_EXPERIMENT=kernel/bench/experiments/review-experiments.patch \
+	LOCKHOLD_ARGS="$${LOCKHOLD_ARGS:-1024 1}" $(KERNEL_RUN) kernel/scripts/bench.sh
 
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
@@ -114,4 +122,4 @@ kernel-check-debug:
 endif
 
 kernel-clean:
-	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-bisect build/kernel-bisect-tests build/kernel-tests build/kernel-bench
+	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-bisect build/kernel-bisect-tests build/kernel-tests build/kernel-bench build/kernel-bench-review-experiments build/kernel-o2-review-experiments build/kernel-src-review-experiments

@@ -21,6 +21,17 @@
  * (and MREMAP_POPULATE) can map a THP with one PMD entry; its BENCH line
  * gives how much of the MREMAP_POPULATE mirror is PMD-mapped (smaps).
  *
+ * On a kernel with the populate experiment (kernel/bench/experiments/,
+ * make kernel-bench-variants), which has the switch VARIANT_KNOB, the
+ * shmem rows add MREMAP_MIRROR | MREMAP_POPULATE done other ways:
+ *
+ *   (e) the mirror filled from the page cache through ->map_pages()
+ *       instead of from the source's entries
+ *   (f) the copier calling vm_normal_page() (as vm_normal_folio() does)
+ *   (g) the copier with per-page loads hoisted to once per page table
+ *
+ * so that they are measured side by side with (d).
+ *
  * usage: mirror_populate [shmem_MiB [thp_MiB [hugetlb_MiB [rounds]]]]
  */
 #define _GNU_SOURCE
@@ -39,13 +50,49 @@
 
 #define HPAGE (2ul << 20)
 #define SHMEM_ENABLED "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+#define VARIANT_KNOB "/sys/module/mremap/parameters/mirror_populate_variant"
+#define VARIANTS_KNOB "/sys/module/mremap/parameters/mirror_populate_variants"
 
-enum method { MIRROR_ONLY, POPULATE_READ, TOUCH, MREMAP_POP, NMETHODS };
+enum method { MIRROR_ONLY, POPULATE_READ, TOUCH, MREMAP_POP, VARIANT1,
+	      VARIANT2, VARIANT3, NMETHODS };
 
 static const char *const names[NMETHODS] = {
 	"(a) mirror only", "(b) mirror + MADV_POPULATE_READ",
 	"(c) mirror + touch every page", "(d) MREMAP_MIRROR|MREMAP_POPULATE",
+	"(e) (d) by ->map_pages", "(f) (d) with vm_normal_page()",
+	"(g) (d), loads hoisted per table",
 };
+
+/* The experiment's variants this run measures: 0 on a kernel without */
+static int variant_rows;
+
+/* Select the experiment's variant @v (0: the series; a no-op without it) */
+static int variant_set(int v)
+{
+	FILE *f = fopen(VARIANT_KNOB, "w");
+	int ret;
+
+	if (!f)
+		return errno == ENOENT ? 0 : -1;
+	ret = fprintf(f, "%d\n", v) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
+static int variants_available(void)
+{
+	FILE *f = fopen(VARIANTS_KNOB, "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%d", &n) != 1)
+		n = 0;
+	fclose(f);
+	n--;	/* variant 0 is (d) */
+	if (n > NMETHODS - VARIANT1)
+		n = NMETHODS - VARIANT1;
+	return n > 0 ? n : 0;
+}
 
 static uint64_t mono_ns(void)
 {
@@ -174,9 +221,15 @@ static double one(char *src, size_t len, size_t step, enum method m,
 		perror("aligned_area");
 		return -1;
 	}
+	if (variant_set(m >= VARIANT1 ? m - VARIANT1 + 1 : 0)) {
+		perror(VARIANT_KNOB);
+		return -1;
+	}
 	warm_up(src, step);
 	t0 = now_ns();
-	v = mirror(src, len, m == MREMAP_POP ? MREMAP_POPULATE : 0, dst);
+	v = mirror(src, len,
+		   m >= MREMAP_POP ? MREMAP_POPULATE : 0,
+		   dst);
 	if (v == MAP_FAILED) {
 		fprintf(stderr, "%s: mremap: %s\n", names[m], strerror(errno));
 		return -1;
@@ -213,9 +266,12 @@ static int run(const char *what, char *src, size_t len, size_t step, int rounds,
 	 */
 	for (int i = 0; i < rounds; i++) {
 		for (int m = 0; m < NMETHODS; m++) {
-			double t = one(src, len, step, (enum method)m, aligned,
-				       &pmd_kb[m]);
+			double t;
 
+			if (m >= VARIANT1 + variant_rows)
+				continue;
+			t = one(src, len, step, (enum method)m, aligned,
+				&pmd_kb[m]);
 			if (t < 0)
 				return -1;
 			if (best[m] < 0 || t < best[m])
@@ -225,14 +281,26 @@ static int run(const char *what, char *src, size_t len, size_t step, int rounds,
 	printf("\n%s, %zu MiB resident, best of %d:\n", what, len >> 20, rounds);
 	printf("  %-36s %14s %12s\n", "method", "ns/4KiB", "vs (b)");
 	for (int m = 0; m < NMETHODS; m++)
-		printf("  %-36s %14.2f %11.2fx\n", names[m], best[m],
-		       best[POPULATE_READ] / best[m]);
+		if (best[m] >= 0)
+			printf("  %-36s %14.2f %11.2fx\n", names[m], best[m],
+			       best[POPULATE_READ] / best[m]);
 	printf("BENCH %s populate_read=%.2f touch=%.2f mremap_populate=%.2f speedup=%.2f",
 	       what, best[POPULATE_READ], best[TOUCH], best[MREMAP_POP],
 	       best[POPULATE_READ] / best[MREMAP_POP]);
 	if (aligned)
 		printf(" pmd_mapped_kB=%ld/%zu (populate_read %ld)", pmd_kb[MREMAP_POP],
 		       len >> 10, pmd_kb[POPULATE_READ]);
+	for (int m = VARIANT1; m < NMETHODS; m++) {
+		if (best[m] < 0)
+			continue;
+		printf(" variant%d=%.2f variant%d_speedup=%.2f variant%d_vs_d=%.2f",
+		       m - VARIANT1 + 1, best[m], m - VARIANT1 + 1,
+		       best[POPULATE_READ] / best[m], m - VARIANT1 + 1,
+		       best[m] / best[MREMAP_POP]);
+		if (aligned)
+			printf(" variant%d_pmd_mapped_kB=%ld", m - VARIANT1 + 1,
+			       pmd_kb[m]);
+	}
 	printf("\n");
 	return (int)(100 * best[POPULATE_READ] / best[MREMAP_POP]);
 }
@@ -304,6 +372,10 @@ int main(int argc, char **argv)
 	char *p;
 
 	clock_setup();
+	variant_rows = variants_available();
+	if (variant_rows)
+		printf("kernel with the populate experiment: %d variants of (d) measured\n",
+		       variant_rows);
 	fd = memfd_create("bench-shmem", 0);
 	p = fd < 0 ? NULL : resident(fd, shmem, false);
 	if (!p) {
@@ -334,6 +406,8 @@ int main(int argc, char **argv)
 	if (huge) {
 		fd = memfd_create("bench-hugetlb", MFD_HUGETLB);
 		p = fd < 0 ? NULL : resident(fd, huge, false);
+		/* The experiment's variants do not touch hugetlb mirrors */
+		variant_rows = 0;
 		if (!p)
 			printf("\nhugetlb: skipped: %s (reserve pages in nr_hugepages)\n",
 			       strerror(errno));
@@ -344,6 +418,7 @@ int main(int argc, char **argv)
 		if (fd >= 0)
 			close(fd);
 	}
+	variant_set(0);
 	if (s1 < 0)
 		return 1;
 	printf("\npopulate speedup vs MADV_POPULATE_READ: shmem %d.%dx", s1 / 100,

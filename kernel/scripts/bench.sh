@@ -8,17 +8,25 @@
 # while a 3 GiB mirror is populated, MREMAP_POPULATE against MADV_POPULATE_READ.
 # TCG times are emulated: read the ratios.
 # BENCH_ARGS="shmem_MiB thp_MiB hugetlb_MiB rounds", LOCKHOLD_ARGS="MiB rounds".
+# BENCH_EXPERIMENT=PATCH: the same run on the series plus PATCH (one of
+# kernel/bench/experiments/), in a source tree and build folder of its own.
 . "$(dirname "$0")/lib.sh"
 "$(dirname "$0")/src.sh"
-"$(dirname "$0")/build.sh" "$KSRC" "$KOUT_BENCH" "$KCONFIG_BENCH"
+src=$KSRC out=$KOUT_BENCH label=bench
+if [ -n "${BENCH_EXPERIMENT:-}" ]; then
+	experiment_tree "$BENCH_EXPERIMENT"
+	src=$EXP_SRC out=$EXP_OUT label=$EXP_LABEL
+fi
+"$(dirname "$0")/build.sh" "$src" "$out" "$KCONFIG_BENCH"
 need_pkgs build-essential
 
-bin="$KBUILD/kernel-bench/bin"
+res="$KBUILD/kernel-bench${BENCH_EXPERIMENT:+-$label}"
+bin="$res/bin"
 rm -rf "$bin"
 mkdir -p "$bin"
-gcc -static -O2 -Wall -Wextra -Werror -isystem "$KOUT_BENCH/usr/include" \
+gcc -static -O2 -Wall -Wextra -Werror -isystem "$out/usr/include" \
 	-o "$bin/mirror_populate" kernel/bench/mirror_populate.c
-gcc -static -O2 -Wall -Wextra -Werror -pthread -isystem "$KOUT_BENCH/usr/include" \
+gcc -static -O2 -Wall -Wextra -Werror -pthread -isystem "$out/usr/include" \
 	-o "$bin/mirror_lockhold" kernel/bench/mirror_lockhold.c
 read -r shmem thp huge rounds <<<"${BENCH_ARGS:-1024 512 512 5}"
 # The lock-hold benchmark: LOCKHOLD_ARGS="MiB rounds" (a resident memfd).
@@ -33,14 +41,14 @@ SH
 chmod +x "$bin/kernel-bench"
 echo kernel-bench > "$bin/LIST"
 
-logf="$KBUILD/kernel-bench/console.log"
+logf="$res/console.log"
 # Under TCG the TSC calibration against the PIT fails on a busy host, leaving 4 ms
 # jiffies as the clock (this config has no ACPI, so no HPET either): give the kernel
 # the TSC's rate (the host's, which TCG passes through) so that it keeps the TSC.
 # Only ratios are read, so an approximate rate is enough.
 tsc_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
-VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_MEM="${VM_MEM:-6144}" "$(dirname "$0")/vm.sh" bench "$KOUT_BENCH/bzImage" "$logf"
-sed -n 's/^\[kernel-bench\] //p' "$logf" | tee "$KBUILD/kernel-bench/result.txt"
+VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_MEM="${VM_MEM:-6144}" "$(dirname "$0")/vm.sh" "$label" "$out/bzImage" "$logf"
+sed -n 's/^\[kernel-bench\] //p' "$logf" | tee "$res/result.txt"
 grep -q '^MM-RESULT kernel-bench 0 ' "$logf" || die "the benchmark failed (see $logf)"
-grep -q '^populate speedup vs MADV_POPULATE_READ: ' "$KBUILD/kernel-bench/result.txt"
-grep -q '^lock hold: ' "$KBUILD/kernel-bench/result.txt"
+grep -q '^populate speedup vs MADV_POPULATE_READ: ' "$res/result.txt"
+grep -q '^lock hold: ' "$res/result.txt"

@@ -132,3 +132,18 @@ series_files() {
 series_hash() {
 	{ series_files | xargs -r cat; cat "$KCONFIG_FRAG" "$KBASE_FILE"; } | sha256sum | cut -d' ' -f1
 }
+
+# experiment_tree PATCH: the series plus PATCH (one of kernel/bench/experiments/) in a
+# worktree of $KSRC of its own, $EXP_SRC, built -O2 in $EXP_OUT; $EXP_LABEL names
+# both. The worktree is reset to the series and patched on every call: files the
+# patch does not touch keep their times, so the build is incremental.
+experiment_tree() {
+	local patch=$1
+	[ -f "$patch" ] || die "no $patch"
+	EXP_LABEL=$(basename "$patch" .patch)
+	EXP_SRC="$KBUILD/kernel-src-$EXP_LABEL" EXP_OUT="$KBUILD/kernel-o2-$EXP_LABEL"
+	git -C "$KSRC" worktree prune
+	[ -d "$EXP_SRC" ] || git -C "$KSRC" worktree add -q --detach "$(realpath -m "$EXP_SRC")" HEAD
+	git -C "$EXP_SRC" checkout -q -f --detach "$(git -C "$KSRC" rev-parse HEAD)"
+	git -C "$EXP_SRC" apply "$(realpath "$patch")" || die "$patch does not apply on the series"
+}
