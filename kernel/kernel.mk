@@ -9,7 +9,7 @@ KERNEL_LIB_TESTS ?= 1
 KERNEL_RUN := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL
 
 .PHONY: kernel-lib-tests kernel-lib-tests32 kernel kernel-base kernel-debug kernel-tree kernel-export kernel-check \
-	kernel-check-debug kernel-checkpatch kernel-man-patch kernel-tests kernel-bench kernel-bench-variants kernel-bisect kernel-rebase kernel-base-status kernel-base-check kernel-clean
+	kernel-check-debug kernel-checkpatch kernel-man-patch kernel-tests kernel-bench kernel-bench-variants kernel-lsm-recheck-demo kernel-bisect kernel-rebase kernel-base-status kernel-base-check kernel-clean
 
 # Patched kernel: build/kernel/bzImage and build/kernel/usr/include.
 kernel:
@@ -50,6 +50,10 @@ kernel-bench:
 kernel-bench-variants:
 	BENCH_EXPERIMENT=kernel/bench/experiments/review-experiments.patch \
 	LOCKHOLD_ARGS="$${LOCKHOLD_ARGS:-1024 1}" $(KERNEL_RUN) kernel/scripts/bench.sh
+
+# The LSM recheck selftest passes with the recheck and fails without it (experiment kernel).
+kernel-lsm-recheck-demo:
+	$(KERNEL_RUN) kernel/scripts/lsm-recheck-demo.sh
 
 kernel-checkpatch:
 	$(KERNEL_RUN) kernel/scripts/checkpatch.sh
@@ -122,4 +126,4 @@ kernel-check-debug:
 endif
 
 kernel-clean:
-	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-bisect build/kernel-bisect-tests build/kernel-tests build/kernel-bench build/kernel-bench-review-experiments build/kernel-o2-review-experiments build/kernel-src-review-experiments
+	rm -rf build/kernel build/kernel-base build/kernel-debug build/kernel-o2 build/kernel-bisect build/kernel-bisect-tests build/kernel-tests build/kernel-bench build/kernel-bench-review-experiments build/kernel-o2-review-experiments build/kernel-src-review-experiments build/kernel-lsm-recheck-demo
