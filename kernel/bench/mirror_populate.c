@@ -28,7 +28,8 @@
  *   (e) the mirror filled from the page cache through ->map_pages()
  *       instead of from the source's entries
  *   (f) the copier calling vm_normal_page() (as vm_normal_folio() does)
- *   (g) the copier with per-page loads hoisted to once per page table
+ *   (g) the copier of v3 of the series (its loop inlined into mremap(),
+ *       small and large folios in one loop)
  *
  * so that they are measured side by side with (d).
  *
@@ -60,7 +61,7 @@ static const char *const names[NMETHODS] = {
 	"(a) mirror only", "(b) mirror + MADV_POPULATE_READ",
 	"(c) mirror + touch every page", "(d) MREMAP_MIRROR|MREMAP_POPULATE",
 	"(e) (d) by ->map_pages", "(f) (d) with vm_normal_page()",
-	"(g) (d), loads hoisted per table",
+	"(g) (d) as in v3 (inlined)",
 };
 
 /* The experiment's variants this run measures: 0 on a kernel without */

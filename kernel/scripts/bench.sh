@@ -47,7 +47,7 @@ logf="$res/console.log"
 # the TSC's rate (the host's, which TCG passes through) so that it keeps the TSC.
 # Only ratios are read, so an approximate rate is enough.
 tsc_khz=$(awk '/^cpu MHz/ { printf "%d", $4 * 1000; exit }' /proc/cpuinfo)
-VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000}" VM_BIN="$bin" VM_MEM="${VM_MEM:-6144}" "$(dirname "$0")/vm.sh" "$label" "$out/bzImage" "$logf"
+VM_APPEND="clocksource=tsc tsc_early_khz=${tsc_khz:-2000000} ${BENCH_APPEND:-}" VM_BIN="$bin" VM_MEM="${VM_MEM:-6144}" "$(dirname "$0")/vm.sh" "$label" "$out/bzImage" "$logf"
 sed -n 's/^\[kernel-bench\] //p' "$logf" | tee "$res/result.txt"
 grep -q '^MM-RESULT kernel-bench 0 ' "$logf" || die "the benchmark failed (see $logf)"
 grep -q '^populate speedup vs MADV_POPULATE_READ: ' "$res/result.txt"

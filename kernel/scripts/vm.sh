@@ -48,10 +48,11 @@ fi
 ( cd "$root" && find . | cpio -o -H newc --quiet ) | gzip -1 > "$root.cpio.gz"
 log "booting $label kernel ($image), console log in $logf"
 # qemu64 with protection keys, which TCG emulates: the selftests of mirrors of
-# pkey-protected and execute-only memory run instead of skipping.
+# pkey-protected and execute-only memory run instead of skipping.  VM_SMP and
+# VM_TCG_THREAD are for benchmarks that compare emulator set-ups (bench.sh).
 set +e
-timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -m "${VM_MEM:-4096}" -smp 2 \
-	-accel tcg,thread=multi -cpu "${VM_CPU:-qemu64,+pku}" -nographic -no-reboot \
+timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -m "${VM_MEM:-4096}" -smp "${VM_SMP:-2}" \
+	-accel tcg,thread="${VM_TCG_THREAD:-multi}" -cpu "${VM_CPU:-qemu64,+pku}" -nographic -no-reboot \
 	-kernel "$image" -initrd "$root.cpio.gz" \
 	-append "console=ttyS0 quiet loglevel=5 panic=-1 tsc=reliable mmlabel=$label ${VM_APPEND:-}" \
 	</dev/null >"$logf" 2>&1
