@@ -45,7 +45,7 @@ kernel-bench:
 
 # The same, on the series plus kernel/bench/experiments/review-experiments.patch: the
 # copier (d) and other ways to populate ((e) through ->map_pages, (f) with
-# vm_normal_page(), (g) loads hoisted) side by side (issue 23, B6). A lock-hold
+# vm_normal_page(), (g) v3's copier loop) side by side (issue 23, B6). A lock-hold
 # run adds nothing there: LOCKHOLD_ARGS="1024 1" keeps it short.
 kernel-bench-variants:
 	BENCH_EXPERIMENT=kernel/bench/experiments/review-experiments.patch \
