@@ -8,6 +8,8 @@
 # while a 3 GiB mirror is populated, MREMAP_POPULATE against MADV_POPULATE_READ.
 # TCG times are emulated: read the ratios.
 # BENCH_ARGS="shmem_MiB thp_MiB hugetlb_MiB rounds", LOCKHOLD_ARGS="MiB rounds".
+# BENCH_APPEND adds to the kernel command line (maxcpus=1, acpi=off...), and vm.sh's
+# VM_SMP and VM_TCG_THREAD change the emulator: set-ups compared in bench/RESULTS.md.
 # BENCH_EXPERIMENT=PATCH: the same run on the series plus PATCH (one of
 # kernel/bench/experiments/), in a source tree and build folder of its own.
 . "$(dirname "$0")/lib.sh"
