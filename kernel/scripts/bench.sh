@@ -23,9 +23,7 @@ fi
 need_pkgs build-essential
 
 res="$KBUILD/kernel-bench${BENCH_EXPERIMENT:+-$label}"
-bin="$res/bin"
-rm -rf "$bin"
-mkdir -p "$bin"
+fresh_bin "$res"
 gcc -static -O2 -Wall -Wextra -Werror -isystem "$out/usr/include" \
 	-o "$bin/mirror_populate" kernel/bench/mirror_populate.c
 gcc -static -O2 -Wall -Wextra -Werror -pthread -isystem "$out/usr/include" \

@@ -133,6 +133,13 @@ series_hash() {
 	{ series_files | xargs -r cat; cat "$KCONFIG_FRAG" "$KBASE_FILE"; } | sha256sum | cut -d' ' -f1
 }
 
+# fresh_bin RES: an empty $RES/bin, the programs a benchmark VM gets; sets $bin.
+fresh_bin() {
+	bin="$1/bin"
+	rm -rf "$bin"
+	mkdir -p "$bin"
+}
+
 # experiment_tree PATCH: the series plus PATCH (one of kernel/bench/experiments/) in a
 # worktree of $KSRC of its own, $EXP_SRC, built -O2 in $EXP_OUT; $EXP_LABEL names
 # both. The worktree is reset to the series and patched on every call: files the

@@ -16,9 +16,7 @@ experiment_tree kernel/bench/experiments/review-experiments.patch
 need_pkgs build-essential
 
 res="$KBUILD/kernel-lsm-recheck-demo"
-bin="$res/bin"
-rm -rf "$bin"
-mkdir -p "$bin"
+fresh_bin "$res"
 sel="$EXP_SRC/tools/testing/selftests"
 gcc -static -O2 -g0 -w -D_GNU_SOURCE -isystem "$EXP_OUT/usr/include" -I"$sel" -I"$sel/mm" \
 	-pthread -o "$bin/mremap_mirror" "$sel/mm/mremap_mirror.c" "$sel/mm/vm_util.c" \
