@@ -372,6 +372,25 @@ static void fail(struct worker *w, const char *fmt, ...)
 	pthread_mutex_unlock(&print_lock);
 }
 
+/* After a failure: the VMAs of /proc/self/maps that meet [lo, hi) */
+static void show_vmas(const char *lo, const char *hi)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	unsigned long s, e;
+	char line[512];
+
+	if (!f)
+		return;
+	pthread_mutex_lock(&print_lock);
+	fprintf(stderr, "  VMAs over %p-%p:\n", (void *)lo, (void *)hi);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &s, &e) == 2 &&
+		    s < (unsigned long)hi && (unsigned long)lo < e)
+			fprintf(stderr, "    %s", line);
+	pthread_mutex_unlock(&print_lock);
+	fclose(f);
+}
+
 /* Describe the current operation (kept in a ring shown on failure) */
 static void op_desc(struct worker *w, const char *fmt, ...)
 {
@@ -717,17 +736,38 @@ static void arena_refill(struct worker *w, char *a, size_t len)
 	}
 }
 
+/* Split the view that has @p inside it (not at its start) in two */
+static void view_split_at(struct worker *w, char *p)
+{
+	for (int i = 0; i < w->nviews; i++) {
+		struct view *v = &w->views[i];
+
+		if (v->addr < p && p < v->addr + v->len) {
+			view_isolate(w, i, p, v->addr + v->len - p);
+			return;
+		}
+	}
+}
+
 /*
  * After a failed MAP_FIXED/MREMAP_FIXED operation: which of the model's
  * views in [a, a + len) are still mapped (a failing mmap_region() may have
  * unmapped its destination already)?  Drops the ones that are not; returns
  * whether any was.  Caller holds placement for writing.
+ *
+ * The unmap of the destination splits the VMAs at its edges before it
+ * looks at the VMAs in between: when one of those is sealed (EPERM), the
+ * splits stay (vms_gather_munmap_vmas()), and a later mremap() of a range
+ * across an edge fails with EFAULT.  Split the model's views there too, so
+ * that each view still lies within one VMA.
  */
 static bool resync_dest(struct worker *w, char *a, size_t len)
 {
 	bool lost = false;
 	unsigned char vec;
 
+	view_split_at(w, a);
+	view_split_at(w, a + len);
 	for (char *p = a; p < a + len; p += PG) {
 		if (!covered(w, p))
 			continue;
@@ -1441,8 +1481,11 @@ static void op_mirror(struct worker *w, bool legacy)
 		resync_dest(w, at, nlen);
 	pthread_rwlock_unlock(&placement);
 
-	if (expect(w, err, allowed, legacy ? "mremap(0)" : "MREMAP_MIRROR"))
+	if (expect(w, err, allowed, legacy ? "mremap(0)" : "MREMAP_MIRROR")) {
+		if (err >= 32 || !(allowed & E(err)))
+			show_vmas(v->addr, v->addr + v->len);
 		goto out;
+	}
 	if (beyond_view) {
 		/* A mirror of a part of the source the model has lost: drop it */
 		pthread_rwlock_wrlock(&placement);
