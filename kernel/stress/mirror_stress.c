@@ -76,7 +76,7 @@
 #define PG 4096UL
 #define MAX_OBJS 6
 #define MAX_VIEWS 40
-#define RING 24
+#define RING 64
 #define ARENA_LEN (256UL << 20)
 #define MAX_WORKERS 16
 
@@ -102,24 +102,43 @@ static bool known_on[NKNOWN];
 /* Times a hugetlb VMA reached past the model's view of it (op_mirror) */
 static unsigned long vma_longer_than_view;
 
-/* The end of the VMA holding @addr, per /proc/self/maps; 0 if none. */
-static size_t vma_end(const char *addr)
+/* A VMA of /proc/self/maps: its range, file offset and inode */
+struct vma_line {
+	unsigned long start, end, off, ino;
+};
+
+static bool parse_maps_line(const char *line, struct vma_line *m)
+{
+	return sscanf(line, "%lx-%lx %*s %lx %*s %lu", &m->start, &m->end,
+		      &m->off, &m->ino) == 4;
+}
+
+/* The VMA holding @addr, per /proc/self/maps; false if none */
+static bool vma_at(const char *addr, struct vma_line *out)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
-	unsigned long lo, hi;
+	struct vma_line m;
 	char line[512];
-	size_t end = 0;
+	bool found = false;
 
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
-		    lo <= (unsigned long)addr && (unsigned long)addr < hi) {
-			end = hi;
-			break;
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		if (parse_maps_line(line, &m) && m.start <= (unsigned long)addr &&
+		    (unsigned long)addr < m.end) {
+			*out = m;
+			found = true;
 		}
 	fclose(f);
-	return end;
+	return found;
+}
+
+/* The end of the VMA holding @addr; 0 if none. */
+static size_t vma_end(const char *addr)
+{
+	struct vma_line m;
+
+	return vma_at(addr, &m) ? m.end : 0;
 }
 
 static bool known(const char *name)
@@ -203,6 +222,7 @@ struct obj {
 	unsigned char *data;	/* vcap bytes */
 	unsigned char *present;	/* per page: in the page cache */
 	unsigned int seals;
+	unsigned long ino;	/* st_ino, the SysV id, or read from maps */
 };
 
 enum {
@@ -372,21 +392,31 @@ static void fail(struct worker *w, const char *fmt, ...)
 	pthread_mutex_unlock(&print_lock);
 }
 
-/* After a failure: the VMAs of /proc/self/maps that meet [lo, hi) */
+/*
+ * After a failure: the VMAs that meet [lo, hi), with their flags
+ * (/proc/self/smaps: "sl" is mseal()ed, "lo" VM_LOCKED, "ht" hugetlb).
+ */
 static void show_vmas(const char *lo, const char *hi)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	unsigned long s, e;
+	FILE *f = fopen("/proc/self/smaps", "r");
+	struct vma_line m;
 	char line[512];
+	bool in = false;
 
 	if (!f)
 		return;
 	pthread_mutex_lock(&print_lock);
 	fprintf(stderr, "  VMAs over %p-%p:\n", (void *)lo, (void *)hi);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &s, &e) == 2 &&
-		    s < (unsigned long)hi && (unsigned long)lo < e)
-			fprintf(stderr, "    %s", line);
+	while (fgets(line, sizeof(line), f)) {
+		if (parse_maps_line(line, &m)) {
+			in = m.start < (unsigned long)hi &&
+			     (unsigned long)lo < m.end;
+			if (in)
+				fprintf(stderr, "    %s", line);
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			fprintf(stderr, "      %s", line);
+		}
+	}
 	pthread_mutex_unlock(&print_lock);
 	fclose(f);
 }
@@ -446,6 +476,12 @@ static int expect(struct worker *w, int err, unsigned int allowed,
 		     allowed & E(ENOSPC) ? " ENOSPC" : "");
 	}
 	return err;
+}
+
+/* Whether expect() failed on outcome @err */
+static bool unexpected(int err, unsigned int allowed)
+{
+	return err >= 32 || !(allowed & E(err));
 }
 
 /* ---- faults ---- */
@@ -1035,7 +1071,8 @@ static bool op_map(struct worker *w, int oi, bool first)
 	}
 	if (kind_huge(o->kind))
 		allowed |= E(ENOMEM);	/* the pool may not back it */
-	if (huge_grows_sealed(o, prot, off + len))
+	/* Not fixed: one page more is mapped (room to grow), then unmapped */
+	if (huge_grows_sealed(o, prot, off + len + (fixed ? 0 : psz)))
 		allowed = E(EPERM);
 	if (fixed && range_sealed(w, at, len))
 		allowed = E(EPERM);
@@ -1065,7 +1102,8 @@ static bool op_map(struct worker *w, int oi, bool first)
 		resync_dest(w, at, len);
 	pthread_rwlock_unlock(&placement);
 
-	expect(w, err, allowed, "map");
+	if (expect(w, err, allowed, "map") && unexpected(err, allowed) && fixed)
+		show_vmas(at, at + len);
 	if (err)
 		return false;
 	if (fixed)
@@ -1144,6 +1182,14 @@ static void op_create(struct worker *w)
 	o->data = xcalloc(1, o->vcap);
 	o->present = xcalloc(1, o->vcap / o->psz);
 	o->used = true;
+	/* What /proc/self/maps names its mappings by (views_identity()) */
+	if (o->fd >= 0) {
+		struct stat st;
+
+		o->ino = fstat(o->fd, &st) ? 0 : st.st_ino;
+	} else if (o->shmid >= 0) {
+		o->ino = o->shmid;	/* newseg() sets i_ino to the id */
+	}
 
 	if (kind == K_SHANON || kind == K_SHANON_HUGE) {
 		struct view t = { .obj = oi, .maywrite = true,
@@ -1162,6 +1208,11 @@ static void op_create(struct worker *w)
 			return;
 		}
 		view_add(w, &t, p, o->size, 0);
+		{
+			struct vma_line m;
+
+			o->ino = vma_at(p, &m) ? m.ino : 0;
+		}
 		return;
 	}
 	if (!op_map(w, oi, true) && o->shmid >= 0) {
@@ -1482,7 +1533,7 @@ static void op_mirror(struct worker *w, bool legacy)
 	pthread_rwlock_unlock(&placement);
 
 	if (expect(w, err, allowed, legacy ? "mremap(0)" : "MREMAP_MIRROR")) {
-		if (err >= 32 || !(allowed & E(err)))
+		if (unexpected(err, allowed))
 			show_vmas(v->addr, v->addr + v->len);
 		goto out;
 	}
@@ -1578,7 +1629,8 @@ static void op_grow(struct worker *w)
 		 * made writable (VM_MAYWRITE) cannot grow: EPERM.
 		 */
 		allowed |= E(EPERM);
-		if (!known("seal-growth"))
+		/* (without the series, as in stock kernels, it grows) */
+		if (!known("seal-growth") && cfg.have_mirror)
 			allowed &= ~E(0);
 	}
 	if (kind_huge(o->kind) && v->off + nlen > o->size) {
@@ -1627,6 +1679,8 @@ static void op_grow(struct worker *w)
 	pthread_rwlock_unlock(&placement);
 
 	if (expect(w, err, allowed, "mremap grow")) {
+		if (unexpected(err, allowed))
+			show_vmas(fixed ? at : old, (fixed ? at : old) + nlen);
 		/* finding 4: a failed FIXED remap unmapped its target */
 		if (lost && kind_huge(o->kind) && !known("hugetlb-failed-growth"))
 			fail(w, "failed MREMAP_FIXED growth unmapped the destination %p (finding 4)",
@@ -1746,7 +1800,9 @@ static void op_move(struct worker *w, bool dontunmap)
 		resync_dest(w, at, len);
 	}
 	pthread_rwlock_unlock(&placement);
-	expect(w, err, allowed, dontunmap ? "MREMAP_DONTUNMAP" : "mremap move");
+	if (expect(w, err, allowed, dontunmap ? "MREMAP_DONTUNMAP" : "mremap move") &&
+	    unexpected(err, allowed) && at)
+		show_vmas(at, at + len);
 }
 
 static void op_munmap(struct worker *w)
@@ -2333,6 +2389,68 @@ static void views_alive(struct worker *w)
 	}
 }
 
+/*
+ * Stronger than views_alive(): every view must still be mapped by its own
+ * object at its own offset, per /proc/self/maps.  A view unmapped behind
+ * the model's back and taken by another mapping since is caught here,
+ * where mincore() sees a page mapped and says nothing.
+ */
+static void views_identity(struct worker *w)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	struct vma_line *maps = NULL;
+	size_t n = 0, cap = 0;
+	char line[512];
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			maps = realloc(maps, cap * sizeof(*maps));
+			if (!maps)
+				abort();
+		}
+		if (parse_maps_line(line, &maps[n]))
+			n++;
+	}
+	fclose(f);
+	for (int i = 0; i < w->nviews; i++) {
+		struct view *v = &w->views[i];
+		struct obj *o = vobj(w, v);
+		unsigned long a = (unsigned long)v->addr, e = a + v->len;
+		const struct vma_line *m = NULL;
+
+		if (!o->ino)
+			continue;
+		while (a < e) {
+			m = NULL;
+			for (size_t k = 0; k < n && !m; k++)
+				if (maps[k].start <= a && a < maps[k].end)
+					m = &maps[k];
+			if (!m || m->ino != o->ino ||
+			    m->off + (a - m->start) != v->off + (a - (unsigned long)v->addr))
+				break;
+			a = m->end;
+		}
+		if (a >= e || !m)	/* all there, or gone: views_alive() */
+			continue;
+		w->st.vanished++;
+		fail(w, "view %p+%#zx of %s obj%d (off %#zx, ino %lu): at %#lx the VMA %lx-%lx maps ino %lu offset %#lx",
+		     (void *)v->addr, v->len, kind_names[o->kind], v->obj,
+		     v->off, o->ino, a, m->start, m->end, m->ino,
+		     m->off + (a - m->start));
+		pthread_mutex_lock(&print_lock);
+		for (int k = 0; k < nworkers_here; k++)
+			if (workers_here[k] != w)
+				print_ring(workers_here[k]);
+		pthread_mutex_unlock(&print_lock);
+		view_del(w, i);
+		i--;
+	}
+	free(maps);
+}
+
 static void run_op(struct worker *w, enum op op)
 {
 	reap_objs(w);
@@ -2380,6 +2498,8 @@ static void run_op(struct worker *w, enum op op)
 		w->st.ops[op]++;
 	if (w->opno % 8 == 0)
 		views_alive(w);
+	if (w->opno % 16 == 0)
+		views_identity(w);
 	w->opno++;
 }
 
