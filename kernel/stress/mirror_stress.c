@@ -102,21 +102,72 @@ static bool known_on[NKNOWN];
 /* Times a hugetlb VMA reached past the model's view of it (op_mirror) */
 static unsigned long vma_longer_than_view;
 
-/* A VMA of /proc/self/maps: its range, file offset and inode */
+/*
+ * A VMA of /proc/self/maps: its range, file offset and inode, and a class
+ * from its path, since tmpfs numbers SysV segments by their id and other
+ * files from a counter: 'S' SysV, 'm' memfd, 'z' shared anonymous,
+ * 'a' shared anonymous hugetlb, 'f' another file, 0 none.
+ */
 struct vma_line {
 	unsigned long start, end, off, ino;
+	unsigned int dev;	/* major << 20 | minor */
+	char cls;
+	bool reservation;	/* private, PROT_NONE, no file: an arena's */
 };
 
 static bool parse_maps_line(const char *line, struct vma_line *m)
 {
-	return sscanf(line, "%lx-%lx %*s %lx %*s %lu", &m->start, &m->end,
-		      &m->off, &m->ino) == 4;
+	unsigned int maj, min;
+	char perms[8];
+	int path = 0;
+
+	if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %n", &m->start, &m->end,
+		   perms, &m->off, &maj, &min, &m->ino, &path) < 7)
+		return false;
+	m->dev = maj << 20 | min;
+	m->reservation = !strcmp(perms, "---p") && !m->ino;
+	line += path;
+	m->cls = !strncmp(line, "/SYSV", 5) ? 'S' :
+		 !strncmp(line, "/memfd:", 7) ? 'm' :
+		 !strncmp(line, "/dev/zero", 9) ? 'z' :
+		 !strncmp(line, "/anon_hugepage", 14) ? 'a' :
+		 line[0] == '/' ? 'f' : 0;
+	return true;
+}
+
+/*
+ * Placement: an operation that leaves a hole in a worker's arena holds this
+ * for writing until the hole is refilled; one that lets the kernel choose
+ * an address holds it for reading, so that it can never land in a hole
+ * another worker is about to refill (and later map over with MAP_FIXED).
+ */
+static pthread_rwlock_t placement = PTHREAD_RWLOCK_INITIALIZER;
+
+/*
+ * /proc/self/maps or smaps, read under placement: fopen() and the reader's
+ * realloc() may mmap(), which is a placement like any other (xcalloc()).
+ */
+static FILE *maps_open(const char *path)
+{
+	FILE *f;
+
+	pthread_rwlock_rdlock(&placement);
+	f = fopen(path, "r");
+	if (!f)
+		pthread_rwlock_unlock(&placement);
+	return f;
+}
+
+static void maps_close(FILE *f)
+{
+	fclose(f);
+	pthread_rwlock_unlock(&placement);
 }
 
 /* The VMA holding @addr, per /proc/self/maps; false if none */
 static bool vma_at(const char *addr, struct vma_line *out)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
+	FILE *f = maps_open("/proc/self/maps");
 	struct vma_line m;
 	char line[512];
 	bool found = false;
@@ -129,7 +180,7 @@ static bool vma_at(const char *addr, struct vma_line *out)
 			*out = m;
 			found = true;
 		}
-	fclose(f);
+	maps_close(f);
 	return found;
 }
 
@@ -222,8 +273,28 @@ struct obj {
 	unsigned char *data;	/* vcap bytes */
 	unsigned char *present;	/* per page: in the page cache */
 	unsigned int seals;
-	unsigned long ino;	/* st_ino, the SysV id, or read from maps */
+	unsigned long ino;	/* its mappings' inode and device in maps */
+	unsigned int dev;
 };
+
+/* The class of /proc/self/maps lines of @o's mappings (parse_maps_line()) */
+static char obj_cls(const struct obj *o)
+{
+	switch (o->kind) {
+	case K_SYSV:
+	case K_SYSV_HUGE:
+		return 'S';
+	case K_MEMFD:
+	case K_MEMFD_HUGE:
+		return 'm';
+	case K_SHANON:
+		return 'z';
+	case K_SHANON_HUGE:
+		return 'a';
+	default:
+		return 'f';
+	}
+}
 
 enum {
 	V_LOCKED = 1, V_UFFD = 2, V_SEALED = 4,
@@ -281,13 +352,6 @@ static struct {
 };
 
 static pthread_mutex_t print_lock = PTHREAD_MUTEX_INITIALIZER;
-/*
- * Placement: an operation that leaves a hole in a worker's arena holds this
- * for writing until the hole is refilled; one that lets the kernel choose
- * an address holds it for reading, so that it can never land in a hole
- * another worker is about to refill (and later map over with MAP_FIXED).
- */
-static pthread_rwlock_t placement = PTHREAD_RWLOCK_INITIALIZER;
 
 /*
  * malloc() may mmap() (big blocks, a new malloc arena for a thread): that is
@@ -392,13 +456,28 @@ static void fail(struct worker *w, const char *fmt, ...)
 	pthread_mutex_unlock(&print_lock);
 }
 
+/* Which worker's object a VMA maps, per the models (racy: a diagnosis) */
+static void vma_owner(const struct vma_line *m, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s", m->cls ? "no object of any model" : "");
+	for (int k = 0; k < nworkers_here; k++)
+		for (int i = 0; i < MAX_OBJS; i++) {
+			const struct obj *o = &workers_here[k]->objs[i];
+
+			if (m->cls && o->used && o->ino == m->ino &&
+			    o->dev == m->dev && obj_cls(o) == m->cls)
+				snprintf(buf, sz, "worker %d's obj%d",
+					 workers_here[k]->id, i);
+		}
+}
+
 /*
  * After a failure: the VMAs that meet [lo, hi), with their flags
  * (/proc/self/smaps: "sl" is mseal()ed, "lo" VM_LOCKED, "ht" hugetlb).
  */
 static void show_vmas(const char *lo, const char *hi)
 {
-	FILE *f = fopen("/proc/self/smaps", "r");
+	FILE *f = maps_open("/proc/self/smaps");
 	struct vma_line m;
 	char line[512];
 	bool in = false;
@@ -411,14 +490,18 @@ static void show_vmas(const char *lo, const char *hi)
 		if (parse_maps_line(line, &m)) {
 			in = m.start < (unsigned long)hi &&
 			     (unsigned long)lo < m.end;
-			if (in)
-				fprintf(stderr, "    %s", line);
+			if (in) {
+				char who[64];
+
+				vma_owner(&m, who, sizeof(who));
+				fprintf(stderr, "    %s      (%s)\n", line, who);
+			}
 		} else if (in && !strncmp(line, "VmFlags:", 8)) {
 			fprintf(stderr, "      %s", line);
 		}
 	}
 	pthread_mutex_unlock(&print_lock);
-	fclose(f);
+	maps_close(f);
 }
 
 /* Describe the current operation (kept in a ring shown on failure) */
@@ -1114,6 +1197,17 @@ static bool op_map(struct worker *w, int oi, bool first)
 	return true;
 }
 
+/* What /proc/self/maps names @o's mappings by, from its first one at @p */
+static void obj_identify(struct obj *o, const char *p)
+{
+	struct vma_line m;
+
+	if (vma_at(p, &m) && m.cls == obj_cls(o)) {
+		o->ino = m.ino;
+		o->dev = m.dev;
+	}
+}
+
 static void op_create(struct worker *w)
 {
 	int oi = free_obj_slot(w), kind;
@@ -1182,14 +1276,6 @@ static void op_create(struct worker *w)
 	o->data = xcalloc(1, o->vcap);
 	o->present = xcalloc(1, o->vcap / o->psz);
 	o->used = true;
-	/* What /proc/self/maps names its mappings by (views_identity()) */
-	if (o->fd >= 0) {
-		struct stat st;
-
-		o->ino = fstat(o->fd, &st) ? 0 : st.st_ino;
-	} else if (o->shmid >= 0) {
-		o->ino = o->shmid;	/* newseg() sets i_ino to the id */
-	}
 
 	if (kind == K_SHANON || kind == K_SHANON_HUGE) {
 		struct view t = { .obj = oi, .maywrite = true,
@@ -1208,14 +1294,12 @@ static void op_create(struct worker *w)
 			return;
 		}
 		view_add(w, &t, p, o->size, 0);
-		{
-			struct vma_line m;
-
-			o->ino = vma_at(p, &m) ? m.ino : 0;
-		}
+		obj_identify(o, p);
 		return;
 	}
-	if (!op_map(w, oi, true) && o->shmid >= 0) {
+	if (op_map(w, oi, true)) {
+		obj_identify(o, w->views[w->nviews - 1].addr);
+	} else if (o->shmid >= 0) {
 		o->used = false;	/* a segment without mappings: gone */
 		free(o->data);
 		free(o->present);
@@ -2389,15 +2473,50 @@ static void views_alive(struct worker *w)
 	}
 }
 
+/* Report a view or VMA the model and the kernel disagree on */
+static void identity_fail(struct worker *w, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	w->st.vanished++;
+	fail(w, "%s", msg);
+	pthread_mutex_lock(&print_lock);
+	for (int k = 0; k < nworkers_here; k++)
+		if (workers_here[k] != w)
+			print_ring(workers_here[k]);
+	pthread_mutex_unlock(&print_lock);
+}
+
+/* The view of @oi that maps @a at object offset @off, or -1 */
+static int view_mapping(struct worker *w, int oi, unsigned long a, size_t off)
+{
+	for (int i = 0; i < w->nviews; i++) {
+		struct view *v = &w->views[i];
+		unsigned long va = (unsigned long)v->addr;
+
+		if (v->obj == oi && va <= a && a < va + v->len &&
+		    v->off + (a - va) == off)
+			return i;
+	}
+	return -1;
+}
+
 /*
- * Stronger than views_alive(): every view must still be mapped by its own
- * object at its own offset, per /proc/self/maps.  A view unmapped behind
- * the model's back and taken by another mapping since is caught here,
- * where mincore() sees a page mapped and says nothing.
+ * Stronger than views_alive(), both ways, per /proc/self/maps: every view
+ * must still be mapped by its own object at its own offset, and every
+ * VMA of one of the worker's objects must be one of its views.  A view
+ * unmapped behind the model's back and taken by another mapping since,
+ * where mincore() sees a page mapped and says nothing, is caught by the
+ * first; a mapping the model has dropped but the kernel kept (which
+ * then sits in the way of the worker's MAP_FIXED) by the second.
  */
 static void views_identity(struct worker *w)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
+	FILE *f = maps_open("/proc/self/maps");
 	struct vma_line *maps = NULL;
 	size_t n = 0, cap = 0;
 	char line[512];
@@ -2414,7 +2533,7 @@ static void views_identity(struct worker *w)
 		if (parse_maps_line(line, &maps[n]))
 			n++;
 	}
-	fclose(f);
+	maps_close(f);
 	for (int i = 0; i < w->nviews; i++) {
 		struct view *v = &w->views[i];
 		struct obj *o = vobj(w, v);
@@ -2428,25 +2547,61 @@ static void views_identity(struct worker *w)
 			for (size_t k = 0; k < n && !m; k++)
 				if (maps[k].start <= a && a < maps[k].end)
 					m = &maps[k];
-			if (!m || m->ino != o->ino ||
+			if (!m || m->ino != o->ino || m->dev != o->dev ||
+			    m->cls != obj_cls(o) ||
 			    m->off + (a - m->start) != v->off + (a - (unsigned long)v->addr))
 				break;
 			a = m->end;
 		}
 		if (a >= e || !m)	/* all there, or gone: views_alive() */
 			continue;
-		w->st.vanished++;
-		fail(w, "view %p+%#zx of %s obj%d (off %#zx, ino %lu): at %#lx the VMA %lx-%lx maps ino %lu offset %#lx",
-		     (void *)v->addr, v->len, kind_names[o->kind], v->obj,
-		     v->off, o->ino, a, m->start, m->end, m->ino,
-		     m->off + (a - m->start));
-		pthread_mutex_lock(&print_lock);
-		for (int k = 0; k < nworkers_here; k++)
-			if (workers_here[k] != w)
-				print_ring(workers_here[k]);
-		pthread_mutex_unlock(&print_lock);
+		identity_fail(w, "view %p+%#zx of %s obj%d (off %#zx, ino %lu): at %#lx the VMA %lx-%lx maps ino %lu (%c) offset %#lx",
+			      (void *)v->addr, v->len, kind_names[o->kind], v->obj,
+			      v->off, o->ino, a, m->start, m->end, m->ino,
+			      m->cls ? m->cls : '-', m->off + (a - m->start));
 		view_del(w, i);
 		i--;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct vma_line *m = &maps[k];
+
+		for (int oi = 0; oi < MAX_OBJS; oi++) {
+			struct obj *o = &w->objs[oi];
+			unsigned long a;
+
+			if (!o->used || !o->ino || o->ino != m->ino ||
+			    o->dev != m->dev || obj_cls(o) != m->cls)
+				continue;
+			for (a = m->start; a < m->end; a += o->psz)
+				if (view_mapping(w, oi, a, m->off + (a - m->start)) < 0)
+					break;
+			if (a < m->end)
+				identity_fail(w, "the VMA %lx-%lx (offset %#lx) of %s obj%d is not in the model at %#lx",
+					      m->start, m->end, m->off,
+					      kind_names[o->kind], oi, a);
+		}
+		/*
+		 * A page of the arena that the worker owns is its view or
+		 * its reservation: anything else there, another worker's
+		 * mapping the kernel placed in a hole, would be replaced by
+		 * the worker's next MAP_FIXED.
+		 */
+		for (unsigned long a = m->start; a < m->end; a += PG) {
+			char *p = (char *)a;
+			size_t pg = (p - w->arena) / PG;
+
+			if (p < w->arena || p >= w->arena + ARENA_LEN ||
+			    m->reservation || !w->owned[pg] || covered(w, p))
+				continue;
+			{
+				char who[64];
+
+				vma_owner(m, who, sizeof(who));
+				identity_fail(w, "arena page %p, owned, is mapped by the VMA %lx-%lx (ino %lu, %s), not by a view",
+					      p, m->start, m->end, m->ino, who);
+			}
+			w->owned[pg] = 0;	/* reported once */
+		}
 	}
 	free(maps);
 }
