@@ -1128,7 +1128,7 @@ static bool op_map(struct worker *w, int oi, bool first)
 	size_t off = first ? 0 : rndn(w, (o->vcap - len) / psz + 1) * psz;
 	int prot = chance(w, 80) ? PROT_READ | PROT_WRITE : PROT_READ;
 	bool fixed = chance(w, 50);
-	char *at = fixed ? arena_pick(w, len, psz, NULL, 0) : NULL;
+	char *at;
 	unsigned int allowed = E(0);
 	struct view t = { .obj = oi, .prot = prot, .maywrite = true };
 	char *p;
@@ -1138,10 +1138,12 @@ static bool op_map(struct worker *w, int oi, bool first)
 		return false;
 	if (o->fd < 0 && o->kind != K_SYSV && o->kind != K_SYSV_HUGE)
 		return false;	/* shared anonymous memory: only its mirrors */
+	/* shmat() maps the whole segment: pick a destination that size */
 	if (o->kind == K_SYSV || o->kind == K_SYSV_HUGE) {
 		off = 0;
 		len = o->size;
 	}
+	at = fixed ? arena_pick(w, len, psz, NULL, 0) : NULL;
 	fixed = at != NULL;
 	op_desc(w, "map %s obj%d off=%#zx len=%#zx prot=%d at=%p",
 		kind_names[o->kind], oi, off, len, prot, (void *)at);
