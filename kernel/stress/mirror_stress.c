@@ -494,7 +494,9 @@ static void show_vmas(const char *lo, const char *hi)
 				char who[64];
 
 				vma_owner(&m, who, sizeof(who));
-				fprintf(stderr, "    %s      (%s)\n", line, who);
+				fprintf(stderr, "    %s", line);
+				if (who[0])
+					fprintf(stderr, "      (%s)\n", who);
 			}
 		} else if (in && !strncmp(line, "VmFlags:", 8)) {
 			fprintf(stderr, "      %s", line);
