@@ -164,24 +164,51 @@ static void maps_close(FILE *f)
 	pthread_rwlock_unlock(&placement);
 }
 
+/* Every VMA of /proc/self/maps into *@maps (to free()); returns how many */
+static size_t maps_read(struct vma_line **maps)
+{
+	FILE *f = maps_open("/proc/self/maps");
+	size_t n = 0, cap = 0;
+	char line[512];
+
+	*maps = NULL;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			*maps = realloc(*maps, cap * sizeof(**maps));
+			if (!*maps)
+				abort();
+		}
+		if (parse_maps_line(line, &(*maps)[n]))
+			n++;
+	}
+	maps_close(f);
+	return n;
+}
+
+/* The VMA holding @addr in @maps (@n of them), or NULL */
+static const struct vma_line *maps_find(const struct vma_line *maps, size_t n,
+					unsigned long addr)
+{
+	for (size_t k = 0; k < n; k++)
+		if (maps[k].start <= addr && addr < maps[k].end)
+			return &maps[k];
+	return NULL;
+}
+
 /* The VMA holding @addr, per /proc/self/maps; false if none */
 static bool vma_at(const char *addr, struct vma_line *out)
 {
-	FILE *f = maps_open("/proc/self/maps");
-	struct vma_line m;
-	char line[512];
-	bool found = false;
+	struct vma_line *maps;
+	size_t n = maps_read(&maps);
+	const struct vma_line *m = maps_find(maps, n, (unsigned long)addr);
 
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		if (parse_maps_line(line, &m) && m.start <= (unsigned long)addr &&
-		    (unsigned long)addr < m.end) {
-			*out = m;
-			found = true;
-		}
-	maps_close(f);
-	return found;
+	if (m)
+		*out = *m;
+	free(maps);
+	return m != NULL;
 }
 
 /* The end of the VMA holding @addr; 0 if none. */
@@ -2520,24 +2547,8 @@ static int view_mapping(struct worker *w, int oi, unsigned long a, size_t off)
  */
 static void views_identity(struct worker *w)
 {
-	FILE *f = maps_open("/proc/self/maps");
-	struct vma_line *maps = NULL;
-	size_t n = 0, cap = 0;
-	char line[512];
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			maps = realloc(maps, cap * sizeof(*maps));
-			if (!maps)
-				abort();
-		}
-		if (parse_maps_line(line, &maps[n]))
-			n++;
-	}
-	maps_close(f);
+	struct vma_line *maps;
+	size_t n = maps_read(&maps);
 	for (int i = 0; i < w->nviews; i++) {
 		struct view *v = &w->views[i];
 		struct obj *o = vobj(w, v);
@@ -2547,10 +2558,7 @@ static void views_identity(struct worker *w)
 		if (!o->ino)
 			continue;
 		while (a < e) {
-			m = NULL;
-			for (size_t k = 0; k < n && !m; k++)
-				if (maps[k].start <= a && a < maps[k].end)
-					m = &maps[k];
+			m = maps_find(maps, n, a);
 			if (!m || m->ino != o->ino || m->dev != o->dev ||
 			    m->cls != obj_cls(o) ||
 			    m->off + (a - m->start) != v->off + (a - (unsigned long)v->addr))
