@@ -2549,6 +2549,7 @@ static void views_identity(struct worker *w)
 {
 	struct vma_line *maps;
 	size_t n = maps_read(&maps);
+
 	for (int i = 0; i < w->nviews; i++) {
 		struct view *v = &w->views[i];
 		struct obj *o = vobj(w, v);
@@ -2598,12 +2599,16 @@ static void views_identity(struct worker *w)
 		 * mapping the kernel placed in a hole, would be replaced by
 		 * the worker's next MAP_FIXED.
 		 */
-		for (unsigned long a = m->start; a < m->end; a += PG) {
+		unsigned long lo = (unsigned long)w->arena, hi = lo + ARENA_LEN;
+
+		if (m->reservation || m->end <= lo || hi <= m->start)
+			continue;
+		for (unsigned long a = m->start > lo ? m->start : lo;
+		     a < m->end && a < hi; a += PG) {
 			char *p = (char *)a;
 			size_t pg = (p - w->arena) / PG;
 
-			if (p < w->arena || p >= w->arena + ARENA_LEN ||
-			    m->reservation || !w->owned[pg] || covered(w, p))
+			if (!w->owned[pg] || covered(w, p))
 				continue;
 			{
 				char who[64];
@@ -2612,7 +2617,11 @@ static void views_identity(struct worker *w)
 				identity_fail(w, "arena page %p, owned, is mapped by the VMA %lx-%lx (ino %lu, %s), not by a view",
 					      p, m->start, m->end, m->ino, who);
 			}
-			w->owned[pg] = 0;	/* reported once */
+			/* Reported once a VMA: none of it is the arena's */
+			for (; a < m->end && a < hi; a += PG)
+				if (!covered(w, (char *)a))
+					w->owned[(a - lo) / PG] = 0;
+			break;
 		}
 	}
 	free(maps);
